@@ -1,0 +1,34 @@
+using MailRelay.Contracts.Patterns;
+
+namespace MailRelay.Contracts.RoutingTable;
+
+/// <summary>One validated route of the routing table (a programmed MailRoute).</summary>
+/// <param name="Name">The MailRoute's <c>namespace/name</c>.</param>
+/// <param name="Priority">-1000..1000; higher wins.</param>
+/// <param name="Created">The MailRoute's creationTimestamp: older wins a tie.</param>
+/// <param name="Senders">1..100 sender patterns.</param>
+/// <param name="Recipients">0..100 recipient patterns; empty matches any recipient.</param>
+/// <param name="Action">Relay, direct or reject.</param>
+/// <param name="Relay">The upstream, for <see cref="RouteAction.Relay"/>.</param>
+/// <param name="RejectMessage">The text after <c>550 5.7.1</c>, for <see cref="RouteAction.Reject"/>.</param>
+public sealed record Route(
+    string Name,
+    int Priority,
+    DateTimeOffset Created,
+    IReadOnlyList<AddressPattern> Senders,
+    IReadOnlyList<AddressPattern> Recipients,
+    RouteAction Action,
+    RelayTarget? Relay,
+    string? RejectMessage)
+{
+    /// <summary>The reply text when a reject route gives no message.</summary>
+    public const string DefaultRejectMessage = "sender rejected by mail route";
+
+    /// <summary>A short description of the action for logs and explain.</summary>
+    public string ActionText => Action switch
+    {
+        RouteAction.Relay => $"relay {Relay}",
+        RouteAction.Direct => "direct (MX)",
+        _ => $"reject \"{RejectMessage}\"",
+    };
+}

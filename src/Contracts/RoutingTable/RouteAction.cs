@@ -1,0 +1,14 @@
+namespace MailRelay.Contracts.RoutingTable;
+
+/// <summary>What a route does with the recipients it wins.</summary>
+public enum RouteAction
+{
+    /// <summary>Deliver through an upstream relay (smarthost).</summary>
+    Relay,
+
+    /// <summary>Deliver to the recipient domain's MX hosts.</summary>
+    Direct,
+
+    /// <summary>Refuse at RCPT with 550 5.7.1.</summary>
+    Reject,
+}

@@ -1,0 +1,77 @@
+using MailRelay.Contracts.RoutingTable;
+using MailRelay.Relay.Cli;
+using MailRelay.Relay.Observability;
+using Microsoft.Extensions.Logging;
+
+namespace MailRelay.Relay.Config;
+
+/// <summary>
+/// Holds the configuration in force and swaps it atomically when the files change. A file that
+/// does not load is logged and counted, and the last good configuration stays in force.
+/// </summary>
+public sealed class RelayConfigStore(RelayOptions options, ILogger<RelayConfigStore> logger)
+{
+    private readonly Lock _reloadLock = new();
+    private RelayConfig? _current;
+    private string? _lastSeen;
+
+    /// <summary>The configuration in force, or null before the first good load.</summary>
+    public RelayConfig? Current => Volatile.Read(ref _current);
+
+    /// <summary>The error of the last attempted load, or null when it succeeded.</summary>
+    public string? LastError { get; private set; }
+
+    /// <summary>Reads the files; swaps in a new config when their content changed and is valid. Returns true when a new config was swapped in.</summary>
+    public bool Reload()
+    {
+        lock (_reloadLock)
+        {
+            string routesText;
+            CredentialSet credentials;
+            try
+            {
+                routesText = File.ReadAllText(options.RoutesFile);
+                credentials = CredentialSet.Load(options.CredentialsDir);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return Fail($"cannot read the routing table '{options.RoutesFile}' or credentials '{options.CredentialsDir}': {e.GetType().Name}: {e.Message}");
+            }
+
+            var version = RelayConfigLoader.VersionOf(routesText, credentials);
+            if (version == _lastSeen)
+            {
+                return false;
+            }
+
+            _lastSeen = version;
+            try
+            {
+                var config = RelayConfigLoader.Build(routesText, credentials, options.DefaultAction);
+                Volatile.Write(ref _current, config);
+                LastError = null;
+                RelayMetrics.ConfigReloads.WithLabels("success").Inc();
+                RelayMetrics.ConfigLastReloadFailed.Set(0);
+                RelayMetrics.Routes.Set(config.Table.Routes.Count);
+                logger.LogInformation(
+                    "Loaded routing table version {Version}: {Routes} route(s), {Credentials}",
+                    config.Version, config.Table.Routes.Count, credentials);
+                return true;
+            }
+            catch (RoutingTableException e)
+            {
+                Fail($"rejected routing table '{options.RoutesFile}': {string.Join("; ", e.Errors)}");
+                return false;
+            }
+        }
+    }
+
+    private bool Fail(string error)
+    {
+        LastError = error;
+        RelayMetrics.ConfigReloads.WithLabels("failure").Inc();
+        RelayMetrics.ConfigLastReloadFailed.Set(1);
+        logger.LogError("{Error}; {State}", error, Current is { } c ? $"version {c.Version} stays in force" : "no routing table is loaded yet");
+        return false;
+    }
+}

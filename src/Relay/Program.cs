@@ -1,0 +1,57 @@
+using MailRelay.Contracts.Patterns;
+using MailRelay.Contracts.RoutingTable;
+using MailRelay.Relay.Cli;
+using MailRelay.Relay.Config;
+using MailRelay.Relay.Observability;
+using MailRelay.Relay.Routing;
+
+namespace MailRelay.Relay;
+
+/// <summary>Entry point: <c>mailrelay [options]</c> runs the relay, <c>mailrelay explain …</c> explains a route.</summary>
+public static class Program
+{
+    /// <summary>Parses the command line and runs the chosen command.</summary>
+    public static Task<int> Main(string[] args) =>
+        RelayCommandLine.Build(RunAsync, Explain).Parse(args).InvokeAsync();
+
+    private static async Task<int> RunAsync(RelayOptions options, CancellationToken ct)
+    {
+        using var host = RelayHost.Build(options);
+        await host.StartAsync(ct);
+        await host.WaitForShutdownAsync(ct);
+        return 0;
+    }
+
+    private static int Explain(ExplainRequest request)
+    {
+        RoutingTable table;
+        try
+        {
+            table = RoutingTableYaml.Parse(File.ReadAllText(request.RoutesFile));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: cannot read '{request.RoutesFile}': {e.Message}");
+            return 2;
+        }
+        catch (RoutingTableException e)
+        {
+            Console.Error.WriteLine($"error: {request.RoutesFile}: {string.Join(Environment.NewLine + "  ", e.Errors)}");
+            return 2;
+        }
+
+        try
+        {
+            var sender = EnvelopeAddress.Parse(request.From);
+            var recipients = request.To.Select(EnvelopeAddress.Parse).ToList();
+            var resolver = new RouteResolver(new RouteIndex(table), request.DefaultAction);
+            Console.Write(ExplainReport.Format(resolver, sender, recipients));
+            return 0;
+        }
+        catch (PatternException e)
+        {
+            Console.Error.WriteLine("error: " + e.Message);
+            return 2;
+        }
+    }
+}

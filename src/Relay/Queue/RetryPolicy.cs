@@ -1,0 +1,16 @@
+namespace MailRelay.Relay.Queue;
+
+/// <summary>Exponential backoff between <c>--retry-min</c> and <c>--retry-max</c> (Postfix: 300 s to 4000 s).</summary>
+public sealed record RetryPolicy(TimeSpan Min, TimeSpan Max, TimeSpan MaxLifetime)
+{
+    /// <summary>The delay after the <paramref name="attempts"/>-th failed attempt (1-based).</summary>
+    public TimeSpan DelayAfter(int attempts)
+    {
+        var factor = Math.Pow(2, Math.Clamp(attempts - 1, 0, 30));
+        var delay = TimeSpan.FromTicks((long)Math.Min(Min.Ticks * factor, Max.Ticks));
+        return delay < Min ? Min : delay;
+    }
+
+    /// <summary>True when a message received at <paramref name="receivedAt"/> has been queued too long.</summary>
+    public bool Expired(DateTimeOffset receivedAt, DateTimeOffset now) => now - receivedAt > MaxLifetime;
+}

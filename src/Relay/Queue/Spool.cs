@@ -1,0 +1,146 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace MailRelay.Relay.Queue;
+
+/// <summary>
+/// The durable queue on disk. A message is two files in <c>queue/</c>: <c>ID.eml</c> (the bytes to
+/// send: our Received header, then the message exactly as received) and <c>ID.json</c> (the
+/// envelope). Both are fsynced, the envelope is renamed into place last, and the directory is
+/// fsynced, before <see cref="AcceptAsync"/> returns, so a 250 is never given for a message a
+/// crash could lose. An <c>.eml</c> without its <c>.json</c> was never acknowledged and is removed at start.
+/// </summary>
+public sealed class Spool
+{
+    private const int BlockSize = 1 << 20;
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    private readonly string _queueDir;
+    private readonly string _tmpDir;
+
+    /// <summary>Opens (and creates) a spool under <paramref name="root"/>.</summary>
+    public Spool(string root)
+    {
+        _queueDir = Path.Combine(root, "queue");
+        _tmpDir = Path.Combine(root, "tmp");
+        System.IO.Directory.CreateDirectory(_queueDir);
+        System.IO.Directory.CreateDirectory(_tmpDir);
+    }
+
+    /// <summary>The path of a message's bytes.</summary>
+    public string MessagePath(string id) => Path.Combine(_queueDir, id + ".eml");
+
+    /// <summary>Makes a new, time-ordered queue id.</summary>
+    public static string NewId() => Guid.CreateVersion7().ToString("N")[..20].ToUpperInvariant();
+
+    /// <summary>Writes a message and its envelope durably. Returns only once both are on disk.</summary>
+    public async Task AcceptAsync(QueueEntry entry, ReadOnlyMemory<byte> prefix, ReadOnlySequence<byte> body, CancellationToken ct)
+    {
+        var emlPath = MessagePath(entry.Id);
+        try
+        {
+            await using (var file = new FileStream(emlPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, BlockSize, FileOptions.Asynchronous))
+            {
+                await file.WriteAsync(prefix, ct);
+                foreach (var segment in body)
+                {
+                    await file.WriteAsync(segment, ct); // the FileStream buffer turns tiny segments into 1 MiB writes
+                }
+
+                await file.FlushAsync(ct);
+                file.Flush(flushToDisk: true);
+            }
+
+            await WriteEnvelopeAsync(entry, ct);
+        }
+        catch
+        {
+            TryDelete(emlPath);
+            throw;
+        }
+    }
+
+    /// <summary>Rewrites an envelope atomically (after a delivery attempt).</summary>
+    public Task UpdateAsync(QueueEntry entry, CancellationToken ct) => WriteEnvelopeAsync(entry, ct);
+
+    /// <summary>Removes a finished message: the envelope first, so a crash leaves at most an orphan body.</summary>
+    public void Remove(string id)
+    {
+        TryDelete(Path.Combine(_queueDir, id + ".json"));
+        TryDelete(MessagePath(id));
+    }
+
+    /// <summary>Every committed entry (for the start-up scan); removes orphans and stray temp files.</summary>
+    public IReadOnlyList<QueueEntry> LoadAll(Action<string>? warn = null)
+    {
+        foreach (var tmp in System.IO.Directory.EnumerateFiles(_tmpDir))
+        {
+            TryDelete(tmp);
+        }
+
+        var entries = new List<QueueEntry>();
+        foreach (var json in System.IO.Directory.EnumerateFiles(_queueDir, "*.json"))
+        {
+            var id = Path.GetFileNameWithoutExtension(json);
+            try
+            {
+                var entry = JsonSerializer.Deserialize<QueueEntry>(File.ReadAllText(json), Json);
+                if (entry is null || entry.Id != id || !File.Exists(MessagePath(id)))
+                {
+                    warn?.Invoke($"queue entry {id} is damaged or has no message file; moved aside");
+                    File.Move(json, json + ".damaged", overwrite: true);
+                    continue;
+                }
+
+                entries.Add(entry);
+            }
+            catch (JsonException e)
+            {
+                warn?.Invoke($"queue entry {id} is not valid JSON ({e.Message}); moved aside");
+                File.Move(json, json + ".damaged", overwrite: true);
+            }
+        }
+
+        var committed = entries.Select(e => e.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var eml in System.IO.Directory.EnumerateFiles(_queueDir, "*.eml"))
+        {
+            if (!committed.Contains(Path.GetFileNameWithoutExtension(eml)) && !File.Exists(Path.ChangeExtension(eml, ".json.damaged")))
+            {
+                TryDelete(eml); // written but never acknowledged
+            }
+        }
+
+        return entries.OrderBy(e => e.Id, StringComparer.Ordinal).ToList();
+    }
+
+    private async Task WriteEnvelopeAsync(QueueEntry entry, CancellationToken ct)
+    {
+        var tmp = Path.Combine(_tmpDir, entry.Id + "." + Guid.NewGuid().ToString("N")[..8] + ".json");
+        await using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous))
+        {
+            await JsonSerializer.SerializeAsync(file, entry, Json, ct);
+            await file.FlushAsync(ct);
+            file.Flush(flushToDisk: true);
+        }
+
+        File.Move(tmp, Path.Combine(_queueDir, entry.Id + ".json"), overwrite: true);
+        NativeFileSync.SyncDirectory(_queueDir);
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

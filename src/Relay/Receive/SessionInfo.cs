@@ -1,0 +1,36 @@
+using System.Net;
+using SmtpServer;
+using SmtpServer.Mail;
+using SmtpServer.Net;
+using MailRelay.Contracts.Patterns;
+
+namespace MailRelay.Relay.Receive;
+
+/// <summary>What the adapters need from an SmtpServer session.</summary>
+internal static class SessionInfo
+{
+    /// <summary>Property key for the EHLO/HELO name.</summary>
+    public const string HeloKey = "mailrelay.helo";
+
+    /// <summary>The client's IP (IPv4-mapped addresses unmapped), or null.</summary>
+    public static IPAddress? ClientAddress(ISessionContext context) =>
+        context.Properties.TryGetValue(EndpointListener.RemoteEndPointKey, out var ep) && ep is IPEndPoint ip
+            ? (ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address)
+            : null;
+
+    /// <summary>The EHLO/HELO name the client gave.</summary>
+    public static string Helo(ISessionContext context) =>
+        context.Properties.TryGetValue(HeloKey, out var helo) && helo is string s ? s : "unknown";
+
+    /// <summary>The envelope address of a mailbox; the null sender for an empty one.</summary>
+    public static EnvelopeAddress Address(IMailbox? mailbox) =>
+        mailbox is null || (string.IsNullOrEmpty(mailbox.User) && string.IsNullOrEmpty(mailbox.Host))
+            ? EnvelopeAddress.Null
+            : EnvelopeAddress.Parse(mailbox.User + "@" + mailbox.Host);
+
+    /// <summary>The address text as received (for the queue and the next hop).</summary>
+    public static string Text(IMailbox? mailbox) =>
+        mailbox is null || (string.IsNullOrEmpty(mailbox.User) && string.IsNullOrEmpty(mailbox.Host))
+            ? string.Empty
+            : mailbox.User + "@" + mailbox.Host;
+}

@@ -1,0 +1,27 @@
+using SmtpServer.Protocol;
+
+namespace MailRelay.Relay.Receive;
+
+/// <summary>The replies the relay gives beyond SmtpServer's own.</summary>
+internal static class SmtpReplies
+{
+    /// <summary>An unauthorised client tried to relay (Postfix's reply).</summary>
+    public static SmtpResponseException RelayDenied() => Reply(554, "5.7.1 relay access denied");
+
+    /// <summary>A reject route or a default reject.</summary>
+    public static SmtpResponseException Rejected(string message) => Reply(550, "5.7.1 " + message);
+
+    /// <summary>An address that does not parse.</summary>
+    public static SmtpResponseException BadAddress(string message) => Reply(553, "5.1.3 " + message);
+
+    /// <summary>No routing table is loaded yet.</summary>
+    public static SmtpResponseException NotReady() => Reply(451, "4.3.0 routing table not loaded yet, try again later");
+
+    /// <summary>The queue could not be written.</summary>
+    public static SmtpResponse QueueWriteFailed() => new((SmtpReplyCode)451, "4.3.0 cannot queue the message now, try again later");
+
+    /// <summary>The message is on disk.</summary>
+    public static SmtpResponse Queued(string id) => new(SmtpReplyCode.Ok, "2.0.0 Ok: queued as " + id);
+
+    private static SmtpResponseException Reply(int code, string text) => new(new SmtpResponse((SmtpReplyCode)code, text));
+}

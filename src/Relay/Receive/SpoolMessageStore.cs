@@ -1,0 +1,78 @@
+using System.Buffers;
+using MailRelay.Contracts.Patterns;
+using MailRelay.Relay.Cli;
+using MailRelay.Relay.Config;
+using MailRelay.Relay.Observability;
+using MailRelay.Relay.Queue;
+using Microsoft.Extensions.Logging;
+using SmtpServer;
+using SmtpServer.Protocol;
+using SmtpServer.Storage;
+
+namespace MailRelay.Relay.Receive;
+
+/// <summary>
+/// Puts an accepted message in the durable queue and hands it to the scheduler. The 250 reply is
+/// returned only after the spool has fsynced the message and its envelope.
+/// </summary>
+public sealed class SpoolMessageStore(
+    Spool spool,
+    IDeliveryQueue queue,
+    RelayConfigStore config,
+    RelayOptions options,
+    TimeProvider time,
+    ILogger<SpoolMessageStore> logger) : IMessageStore
+{
+    /// <inheritdoc />
+    public async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
+    {
+        var id = Spool.NewId();
+        var now = time.GetUtcNow();
+        var recipients = transaction.To.Select(SessionInfo.Text).ToList();
+        var client = SessionInfo.ClientAddress(context);
+        var entry = new QueueEntry
+        {
+            Id = id,
+            ReceivedAt = now,
+            Sender = SessionInfo.Text(transaction.From),
+            Recipients = recipients.Select(r => new QueueRecipient { Address = r }).ToList(),
+            NextAttemptAt = now,
+            Client = client?.ToString(),
+        };
+        var header = ReceivedHeader.Format(
+            SessionInfo.Helo(context), client, options.HostName, context.Pipe.IsSecure, context.Authentication.IsAuthenticated, id, recipients, now);
+
+        try
+        {
+            await spool.AcceptAsync(entry, header, buffer, cancellationToken);
+        }
+        catch (IOException e)
+        {
+            logger.LogError("Could not queue a message from {Sender}: {Error}", entry.Sender, e.Message);
+            return SmtpReplies.QueueWriteFailed();
+        }
+
+        LogDecisions(entry);
+        queue.Enqueue(entry);
+        return SmtpReplies.Queued(id);
+    }
+
+    private void LogDecisions(QueueEntry entry)
+    {
+        var current = config.Current;
+        if (current is null)
+        {
+            return;
+        }
+
+        var sender = EnvelopeAddress.Parse(entry.Sender);
+        foreach (var group in entry.Recipients.GroupBy(r => current.Resolver.Resolve(sender, EnvelopeAddress.Parse(r.Address)).RouteName))
+        {
+            RelayMetrics.Accepted.WithLabels(group.Key).Inc();
+            logger.LogInformation(
+                "Queued {Id} from <{Sender}> for {Recipients} via route {Route} ({Bytes} bytes on disk)",
+                entry.Id, entry.Sender, string.Join(",", group.Select(r => r.Address)), group.Key,
+                new FileInfo(spool.MessagePath(entry.Id)).Length);
+        }
+    }
+}

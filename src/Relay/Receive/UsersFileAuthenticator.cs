@@ -1,0 +1,50 @@
+using System.Security.Cryptography;
+using System.Text;
+using SmtpServer;
+using SmtpServer.Authentication;
+
+namespace MailRelay.Relay.Receive;
+
+/// <summary>
+/// Client SMTP AUTH against a mounted file of <c>user:password</c> lines (a Secret). The file is
+/// re-read when it changes; passwords are compared in constant time and never logged.
+/// SmtpServer offers AUTH only over TLS.
+/// </summary>
+public sealed class UsersFileAuthenticator(string path) : IUserAuthenticator
+{
+    private readonly Lock _lock = new();
+    private (DateTime Stamp, long Length, IReadOnlyDictionary<string, byte[]> Users) _cache = (DateTime.MinValue, -1, new Dictionary<string, byte[]>());
+
+    /// <inheritdoc />
+    public Task<bool> AuthenticateAsync(ISessionContext context, string user, string password, CancellationToken cancellationToken)
+    {
+        var users = Users();
+        var ok = users.TryGetValue(user, out var expected)
+            && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(password)), expected);
+        return Task.FromResult(ok);
+    }
+
+    private IReadOnlyDictionary<string, byte[]> Users()
+    {
+        var info = new FileInfo(path);
+        lock (_lock)
+        {
+            if (info.Exists && (info.LastWriteTimeUtc != _cache.Stamp || info.Length != _cache.Length))
+            {
+                var users = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+                foreach (var line in File.ReadAllLines(path))
+                {
+                    var colon = line.IndexOf(':');
+                    if (colon > 0 && !line.StartsWith('#'))
+                    {
+                        users[line[..colon]] = SHA256.HashData(Encoding.UTF8.GetBytes(line[(colon + 1)..]));
+                    }
+                }
+
+                _cache = (info.LastWriteTimeUtc, info.Length, users);
+            }
+
+            return _cache.Users;
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using System.Text;
+using MailRelay.Contracts.Patterns;
+
+namespace MailRelay.Relay.Routing;
+
+/// <summary>Formats <c>explain</c> output: per recipient the route, the deciding rule, and the losing candidates.</summary>
+public static class ExplainReport
+{
+    /// <summary>The report for one sender and its recipients.</summary>
+    public static string Format(RouteResolver resolver, EnvelopeAddress sender, IReadOnlyList<EnvelopeAddress> recipients)
+    {
+        var text = new StringBuilder();
+        var routes = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var recipient in recipients)
+        {
+            var decision = resolver.Explain(sender, recipient);
+            routes.Add(decision.RouteName);
+            text.Append("sender:    ").AppendLine(sender.ToString())
+                .Append("recipient: ").AppendLine(recipient.ToString())
+                .Append("route:     ").Append(decision.RouteName).Append(" -> ")
+                .AppendLine(decision.Winner?.Route.ActionText ?? DefaultText(resolver))
+                .Append("reason:    ").AppendLine(decision.Reason);
+            if (decision.Winner is { } w)
+            {
+                text.Append("match:     ").AppendLine(Describe(w));
+            }
+
+            if (decision.Losers.Count > 0)
+            {
+                text.AppendLine("losing candidates:");
+                foreach (var loser in decision.Losers)
+                {
+                    text.Append("  - ").Append(loser.Route.Name).Append(": ").Append(Describe(loser))
+                        .Append("; lost by ").AppendLine(RouteCandidate.DecidingRule(decision.Winner!, loser));
+                }
+            }
+
+            text.AppendLine();
+        }
+
+        text.Append("deliveries: ").Append(routes.Count).Append(routes.Count == 1 ? " (one route)" : " (recipients split by route)").AppendLine();
+        return text.ToString();
+    }
+
+    private static string Describe(RouteCandidate c) =>
+        $"priority {c.Route.Priority}, sender {Specificities.Describe(c.SenderSpecificity)}, recipient {Specificities.Describe(c.RecipientSpecificity)}, created {c.Route.Created:u}, {c.Route.ActionText}";
+
+    private static string DefaultText(RouteResolver resolver) =>
+        resolver.DefaultAction == DefaultAction.Reject ? "reject (550 5.7.1 " + RouteResolver.NoRouteRejectMessage + ")" : "direct (MX)";
+}

@@ -1,0 +1,20 @@
+using MailRelay.Contracts.RoutingTable;
+
+namespace MailRelay.Relay.Routing;
+
+/// <summary>
+/// Where one (sender, recipient) pair goes: the winning route, or none (the default action);
+/// with the reason and, when asked for, the losing candidates.
+/// </summary>
+public sealed record RouteDecision(
+    RouteCandidate? Winner,
+    RouteAction Action,
+    string Reason,
+    IReadOnlyList<RouteCandidate> Losers)
+{
+    /// <summary>The route's name, or <c>(default)</c>.</summary>
+    public string RouteName => Winner?.Route.Name ?? DefaultRouteName;
+
+    /// <summary>The name used for the default action in logs and metrics.</summary>
+    public const string DefaultRouteName = "(default)";
+}

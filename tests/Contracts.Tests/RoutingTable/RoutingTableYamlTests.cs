@@ -1,0 +1,85 @@
+using MailRelay.Contracts.RoutingTable;
+
+namespace MailRelay.Contracts.Tests.RoutingTable;
+
+public class RoutingTableYamlTests
+{
+    private const string Valid = """
+        apiVersion: mailrelay.io/v1alpha1
+        kind: RoutingTable
+        routes:
+          - name: shop/ses
+            created: "2026-11-01T09:00:00Z"
+            senders: [Example.com, "*.example.com"]
+            relay: {host: Email-SMTP.eu-west-1.amazonaws.com, credential: shop.ses}
+          - name: shop/block
+            priority: 5
+            senders: [spam.example]
+            recipients: ["*"]
+            reject: {}
+          - name: ops/direct
+            senders: ["<>"]
+            direct: {}
+        """;
+
+    [Fact]
+    public void Parses_routes_with_defaults()
+    {
+        var table = RoutingTableYaml.Parse(Valid);
+        Assert.Equal(3, table.Routes.Count);
+        var ses = table.Routes[0];
+        Assert.Equal(RouteAction.Relay, ses.Action);
+        Assert.Equal(new RelayTarget("email-smtp.eu-west-1.amazonaws.com", 587, TlsLevel.Verify, "shop.ses"), ses.Relay);
+        Assert.Equal(["example.com", "*.example.com"], ses.Senders.Select(s => s.ToString()));
+        Assert.Equal(new DateTimeOffset(2026, 11, 1, 9, 0, 0, TimeSpan.Zero), ses.Created);
+        Assert.Equal(Route.DefaultRejectMessage, table.Routes[1].RejectMessage);
+        Assert.Equal(RouteAction.Direct, table.Routes[2].Action);
+        Assert.Equal(["shop.ses"], table.CredentialNames);
+    }
+
+    [Fact]
+    public void Render_is_deterministic_and_round_trips()
+    {
+        var table = RoutingTableYaml.Parse(Valid);
+        var rendered = RoutingTableYaml.Render(table);
+        var reversed = new MailRelay.Contracts.RoutingTable.RoutingTable(table.Routes.Reverse().ToList());
+        Assert.Equal(rendered, RoutingTableYaml.Render(reversed));
+        Assert.Equal(rendered, RoutingTableYaml.Render(RoutingTableYaml.Parse(rendered)));
+        Assert.StartsWith("#", rendered);
+        Assert.True(rendered.IndexOf("ops/direct", StringComparison.Ordinal) < rendered.IndexOf("shop/block", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("senders: []\n    direct: {}", "senders: at least one pattern is required")]
+    [InlineData("senders: [a.com]", "exactly one of relay, direct or reject must be set (0 are)")]
+    [InlineData("senders: [a.com]\n    direct: {}\n    reject: {}", "exactly one of relay, direct or reject must be set (2 are)")]
+    [InlineData("senders: [a.com]\n    priority: 1001\n    direct: {}", "priority 1001 is outside -1000..1000")]
+    [InlineData("senders: [a.com]\n    relay: {host: h, port: 0}", "relay.port 0 is outside 1..65535")]
+    [InlineData("senders: [a.com]\n    relay: {host: h, tls: verify}", "relay.tls 'verify' is not one of")]
+    [InlineData("senders: [a.com]\n    relay: {host: h, tls: Opportunistic, credential: c}", "credentials are never sent over an unencrypted connection")]
+    [InlineData("senders: [a.com]\n    relay: {host: h, tls: None, credential: c}", "credentials are never sent over an unencrypted connection")]
+    [InlineData("senders: [a.com]\n    recipients: [\"<>\"]\n    direct: {}", "recipients[0]: '<>' (the null sender) is only valid as a sender pattern")]
+    [InlineData("senders: [\"a*b.com\"]\n    direct: {}", "senders[0]:")]
+    public void Invalid_routes_are_reported_with_their_place(string body, string expected)
+    {
+        var yaml = $"routes:\n  - name: ns/r\n    {body}\n";
+        var e = Assert.Throws<RoutingTableException>(() => RoutingTableYaml.Parse(yaml));
+        Assert.Contains(e.Errors, m => m.StartsWith("routes[0] (ns/r): ", StringComparison.Ordinal) && m.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Unknown_fields_and_broken_yaml_are_errors()
+    {
+        Assert.Throws<RoutingTableException>(() => RoutingTableYaml.Parse("routes:\n  - name: a/b\n    sendrs: [a.com]\n    direct: {}\n"));
+        Assert.Throws<RoutingTableException>(() => RoutingTableYaml.Parse("routes: [\n"));
+        Assert.Throws<RoutingTableException>(() => RoutingTableYaml.Parse(""));
+    }
+
+    [Fact]
+    public void Duplicate_route_names_are_errors()
+    {
+        var e = Assert.Throws<RoutingTableException>(() => RoutingTableYaml.Parse(
+            "routes:\n  - {name: a/b, senders: [a.com], direct: {}}\n  - {name: a/b, senders: [b.com], direct: {}}\n"));
+        Assert.Contains(e.Errors, m => m.Contains("used by an earlier route", StringComparison.Ordinal));
+    }
+}
