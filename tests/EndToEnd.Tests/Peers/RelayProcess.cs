@@ -1,0 +1,107 @@
+using System.Globalization;
+
+namespace MailRelay.EndToEnd.Tests.Peers;
+
+/// <summary>The real relay program (src/Relay) run as a process with a spool, routes and credentials of the test's own.</summary>
+public sealed class RelayProcess : IDisposable
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
+    private readonly List<string> _args;
+    private PeerProcess? _process;
+
+    private RelayProcess(List<string> args, int smtpPort, int metricsPort)
+    {
+        _args = args;
+        SmtpPort = smtpPort;
+        MetricsPort = metricsPort;
+    }
+
+    /// <summary>SMTP port on 127.0.0.1.</summary>
+    public int SmtpPort { get; }
+
+    /// <summary>Metrics port on 127.0.0.1.</summary>
+    public int MetricsPort { get; }
+
+    /// <summary>Everything the relay logged.</summary>
+    public string Log => _process?.Output ?? string.Empty;
+
+    /// <summary>Starts the relay with <paramref name="options"/> (besides --listen and --metrics) and waits until /readyz says ready.</summary>
+    public static async Task<RelayProcess> StartAsync(params string[] options)
+    {
+        var smtp = FreePort.Get();
+        var metrics = FreePort.Get();
+        var relay = new RelayProcess(
+            [TestPaths.RelayDll, "--listen", $"127.0.0.1:{smtp}", "--metrics", $"127.0.0.1:{metrics}", "--hostname", "relay.test", .. options],
+            smtp, metrics);
+        await relay.StartAgainAsync();
+        return relay;
+    }
+
+    /// <summary>(Re)starts the process with the same options and waits for readiness.</summary>
+    public async Task StartAgainAsync()
+    {
+        _process = new PeerProcess("dotnet", _args);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            try
+            {
+                using var response = await Http.GetAsync(new Uri($"http://127.0.0.1:{MetricsPort}/readyz"));
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+
+            if (!_process.Running || DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException("relay did not become ready. Output:\n" + _process.Output);
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>The /metrics text.</summary>
+    public Task<string> MetricsAsync() => Http.GetStringAsync(new Uri($"http://127.0.0.1:{MetricsPort}/metrics"));
+
+    /// <summary>GET a path on the metrics port: (status, body).</summary>
+    public async Task<(int Status, string Body)> GetAsync(string path)
+    {
+        using var response = await Http.GetAsync(new Uri($"http://127.0.0.1:{MetricsPort}{path}"));
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>Graceful stop (SIGTERM).</summary>
+    public void Stop() => _process?.Stop(TimeSpan.FromSeconds(20));
+
+    /// <summary>Kills the process at once, like a crash or a node failure.</summary>
+    public void Kill() => _process?.Dispose();
+
+    /// <summary>Waits until <paramref name="condition"/> holds; fails with the relay log.</summary>
+    public async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"timed out waiting for {what}. Relay log:\n{Log}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _process?.Dispose();
+
+    /// <summary>Formats an int for arguments.</summary>
+    public static string Arg(int value) => value.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/python3
+"""An upstream relay standing in for Amazon SES: STARTTLS and AUTH are required.
+
+Every accepted message is written to OUTDIR as N.eml (the bytes received) and N.json (the
+envelope, the authenticated login and whether TLS was on). --fail-first N answers the first N
+DATA commands with 454 (SES's throttling reply). Prints "READY" once listening.
+"""
+import argparse, asyncio, json, os, ssl, sys, threading
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--host", required=True)
+parser.add_argument("--port", type=int, required=True)
+parser.add_argument("--cert", required=True)
+parser.add_argument("--key", required=True)
+parser.add_argument("--user", required=True)
+parser.add_argument("--password", required=True)
+parser.add_argument("--outdir", required=True)
+parser.add_argument("--fail-first", type=int, default=0)
+args = parser.parse_args()
+
+lock = threading.Lock()
+state = {"count": 0, "failures_left": args.fail_first, "auth_attempts": 0}
+
+
+class Handler:
+    async def handle_DATA(self, server, session, envelope):
+        with lock:
+            if state["failures_left"] > 0:
+                state["failures_left"] -= 1
+                return "454 4.7.0 Throttling failure: Maximum sending rate exceeded."
+            state["count"] += 1
+            n = state["count"]
+        base = os.path.join(args.outdir, str(n))
+        with open(base + ".eml", "wb") as f:
+            f.write(envelope.original_content)
+        login = session.auth_data.login if session.authenticated and isinstance(session.auth_data, LoginPassword) else None
+        with open(base + ".json.tmp", "w") as f:
+            json.dump({
+                "mail_from": envelope.mail_from,
+                "rcpt_tos": envelope.rcpt_tos,
+                "login": login.decode() if isinstance(login, bytes) else login,
+                "tls": session.ssl is not None,
+            }, f)
+        os.rename(base + ".json.tmp", base + ".json")
+        return "250 2.0.0 Ok: stored as " + str(n)
+
+
+def authenticator(server, session, envelope, mechanism, auth_data):
+    with lock:
+        state["auth_attempts"] += 1
+        with open(os.path.join(args.outdir, "auth_attempts"), "w") as f:
+            f.write(str(state["auth_attempts"]))
+    if isinstance(auth_data, LoginPassword) and auth_data.login.decode() == args.user and auth_data.password.decode() == args.password:
+        return AuthResult(success=True, auth_data=auth_data)
+    return AuthResult(success=False, handled=False)
+
+
+context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+context.load_cert_chain(args.cert, args.key)
+controller = Controller(
+    Handler(), hostname=args.host, port=args.port, tls_context=context,
+    require_starttls=True, auth_required=True, auth_require_tls=True,
+    authenticator=authenticator, ready_timeout=10)
+controller.start()
+print("READY", flush=True)
+try:
+    sys.stdin.read()  # run until stdin closes or the process is killed
+finally:
+    controller.stop()
