@@ -1,0 +1,24 @@
+#!/usr/bin/env python3
+"""Totals every TRX file under a directory and prints 'N passed, N failed, N skipped'.
+
+Exit code: 0 when nothing failed and at least one test passed, 1 otherwise.
+"""
+import glob, os, sys
+import xml.etree.ElementTree as ET
+
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+passed = failed = skipped = 0
+files = sorted(glob.glob(os.path.join(sys.argv[1], "**", "*.trx"), recursive=True))
+for path in files:
+    counters = ET.parse(path).getroot().find("t:ResultSummary/t:Counters", ns)
+    if counters is None:
+        continue
+    c = {k: int(v) for k, v in counters.attrib.items()}
+    passed += c.get("passed", 0)
+    failed += c.get("failed", 0) + c.get("error", 0) + c.get("timeout", 0) + c.get("aborted", 0)
+    skipped += c.get("total", 0) - c.get("executed", 0)
+expected = int(sys.argv[2]) if len(sys.argv) > 2 else len(files)
+if len(files) < expected:
+    failed += expected - len(files)  # a test project that produced no results counts as a failure
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+sys.exit(0 if failed == 0 and passed > 0 else 1)
