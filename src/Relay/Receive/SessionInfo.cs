@@ -1,8 +1,8 @@
 using System.Net;
+using MailRelay.Contracts.Patterns;
 using SmtpServer;
 using SmtpServer.Mail;
 using SmtpServer.Net;
-using MailRelay.Contracts.Patterns;
 
 namespace MailRelay.Relay.Receive;
 
