@@ -1,0 +1,61 @@
+namespace MailRelay.Operator.Entities;
+
+/// <summary>The API group and version of the custom resources.</summary>
+public static class Api
+{
+    /// <summary>API group.</summary>
+    public const string Group = "mailrelay.io";
+
+    /// <summary>API version.</summary>
+    public const string Version = "v1alpha1";
+
+    /// <summary>group/version.</summary>
+    public const string GroupVersion = Group + "/" + Version;
+}
+
+/// <summary>Condition types of MailRoute and RelayCredential.</summary>
+public static class ConditionTypes
+{
+    /// <summary>MailRoute: the spec is valid, its credential resolved, and it conflicts with nothing older.</summary>
+    public const string Accepted = "Accepted";
+
+    /// <summary>MailRoute: the route is in the config the relay pods carry.</summary>
+    public const string Programmed = "Programmed";
+
+    /// <summary>RelayCredential: the Secret and its keys were found.</summary>
+    public const string Ready = "Ready";
+}
+
+/// <summary>Condition reasons (API.md).</summary>
+public static class ConditionReasons
+{
+    /// <summary>Accepted=True.</summary>
+    public const string Accepted = "Accepted";
+
+    /// <summary>The spec breaks a rule the schema cannot express.</summary>
+    public const string InvalidSpec = "InvalidSpec";
+
+    /// <summary>The referenced RelayCredential does not exist.</summary>
+    public const string CredentialNotFound = "CredentialNotFound";
+
+    /// <summary>The referenced RelayCredential is not Ready.</summary>
+    public const string CredentialNotReady = "CredentialNotReady";
+
+    /// <summary>An older route claims the same sender/recipient patterns at the same priority.</summary>
+    public const string Conflicted = "Conflicted";
+
+    /// <summary>Programmed=True.</summary>
+    public const string Programmed = "Programmed";
+
+    /// <summary>Programmed=False because Accepted is False.</summary>
+    public const string NotAccepted = "NotAccepted";
+
+    /// <summary>RelayCredential Ready=True.</summary>
+    public const string Resolved = "Resolved";
+
+    /// <summary>The referenced Secret does not exist.</summary>
+    public const string SecretNotFound = "SecretNotFound";
+
+    /// <summary>The Secret lacks the username or password key.</summary>
+    public const string KeyMissing = "KeyMissing";
+}
