@@ -28,9 +28,9 @@ public sealed class UpstreamRelay : IDisposable
     public string Log => _process.Output;
 
     /// <summary>Starts the upstream with a certificate and one user.</summary>
-    public static async Task<UpstreamRelay> StartAsync(string address, (string Cert, string Key) tls, string user, string password, int failFirst = 0)
+    public static async Task<UpstreamRelay> StartAsync(string address, (string Cert, string Key) tls, string user, string password, int failFirst = 0, int? portOverride = null)
     {
-        var port = FreePort.Get(address);
+        var port = portOverride ?? FreePort.Get(address);
         var outDir = TestPaths.TempDir("upstream");
         var process = new PeerProcess("/usr/bin/python3",
         [

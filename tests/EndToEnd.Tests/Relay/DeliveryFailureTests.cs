@@ -1,0 +1,118 @@
+using MailRelay.EndToEnd.Tests.Peers;
+
+namespace MailRelay.EndToEnd.Tests.Relay;
+
+/// <summary>What the relay does when the upstream is not trustworthy, throttles, or the relay itself restarts.</summary>
+public sealed class DeliveryFailureTests : IDisposable
+{
+    private readonly string _dir = TestPaths.TempDir("failures");
+    private readonly List<IDisposable> _peers = [];
+
+    [Theory]
+    [InlineData("wrong-name")]
+    [InlineData("untrusted-ca")]
+    public async Task Under_Verify_a_bad_certificate_means_nothing_sent_no_AUTH_and_the_message_deferred(string problem)
+    {
+        var trusted = new TestCertificates(_dir, "trusted");
+        var other = new TestCertificates(_dir, "other");
+        var cert = problem == "wrong-name"
+            ? trusted.Issue("wrong-name", [], ["wrong.example"])
+            : other.Issue("untrusted", [RelayWorld.UpstreamIp], []);
+        var upstream = Keep(await UpstreamRelay.StartAsync(RelayWorld.UpstreamIp, cert, RelayWorld.User, RelayWorld.Password));
+        var relay = Keep(await StartRelayAsync(upstream.Port, trusted.CaFile));
+
+        var (code, transcript) = await Swaks.SendAsync(relay.SmtpPort, "orders@example.com", ["bob@gmail.test"]);
+        Assert.True(code == 0, transcript);
+
+        await relay.WaitUntilAsync(() => relay.Log.Contains("1 deferred", StringComparison.Ordinal), "a deferred delivery");
+        Assert.Contains("TLS handshake failed", relay.Log);
+        Assert.Empty(upstream.Messages());
+        Assert.Equal(0, upstream.AuthAttempts);
+        var metrics = await relay.MetricsAsync();
+        Assert.Contains("mailrelay_queue_depth 1", metrics);
+        Assert.Contains("mailrelay_deferred_total{route=\"shop/example-com-via-ses\"}", metrics);
+        Assert.DoesNotContain(RelayWorld.Password, relay.Log);
+    }
+
+    [Fact]
+    public async Task An_upstream_4xx_then_2xx_delivers_the_message_exactly_once()
+    {
+        var ca = new TestCertificates(_dir, "ca");
+        var upstream = Keep(await UpstreamRelay.StartAsync(RelayWorld.UpstreamIp, ca.Issue("up", [RelayWorld.UpstreamIp], []), RelayWorld.User, RelayWorld.Password, failFirst: 1));
+        var relay = Keep(await StartRelayAsync(upstream.Port, ca.CaFile));
+
+        var (code, transcript) = await Swaks.SendAsync(relay.SmtpPort, "orders@example.com", ["bob@gmail.test"], "--header", "Subject: throttled-once");
+        Assert.True(code == 0, transcript);
+
+        await relay.WaitUntilAsync(() => upstream.Messages().Count == 1, "delivery after the retry");
+        Assert.Contains("454", relay.Log);
+        await Task.Delay(TimeSpan.FromSeconds(3)); // longer than --retry-max: a second copy would have arrived by now
+        Assert.Single(upstream.Messages());
+        Assert.Contains("mailrelay_queue_depth 0", await relay.MetricsAsync());
+    }
+
+    [Fact]
+    public async Task A_message_queued_when_the_relay_is_killed_is_delivered_after_the_restart()
+    {
+        var ca = new TestCertificates(_dir, "ca");
+        var upstreamPort = FreePort.Get(RelayWorld.UpstreamIp); // nothing listens there yet
+        var relay = Keep(await StartRelayAsync(upstreamPort, ca.CaFile, retryMin: "30s"));
+
+        var (code, transcript) = await Swaks.SendAsync(relay.SmtpPort, "orders@example.com", ["bob@gmail.test"], "--header", "Subject: survives-restart");
+        Assert.True(code == 0, transcript);
+        await relay.WaitUntilAsync(() => relay.Log.Contains("1 deferred", StringComparison.Ordinal), "the first, failed attempt");
+        relay.Kill();
+
+        var upstream = Keep(await UpstreamRelay.StartAsync(RelayWorld.UpstreamIp, ca.Issue("up", [RelayWorld.UpstreamIp], []), RelayWorld.User, RelayWorld.Password, portOverride: upstreamPort));
+        await relay.StartAgainAsync();
+
+        await relay.WaitUntilAsync(() => upstream.Messages().Count == 1, "delivery after the restart");
+        Assert.Contains("survives-restart", System.Text.Encoding.UTF8.GetString(upstream.Messages()[0].Data));
+    }
+
+    [Fact]
+    public async Task A_broken_routing_table_is_rejected_and_the_last_good_one_stays_in_force()
+    {
+        var ca = new TestCertificates(_dir, "ca");
+        var relay = Keep(await StartRelayAsync(FreePort.Get(RelayWorld.UpstreamIp), ca.CaFile));
+        var routes = Path.Combine(_dir, "routes", "routes.yaml");
+
+        await File.WriteAllTextAsync(routes, "routes:\n  - name: x/y\n    senders: [example.com]\n    relay: {host: h, tls: None, credential: shop.ses}\n");
+        await relay.WaitUntilAsync(() => relay.Log.Contains("rejected routing table", StringComparison.Ordinal), "the rejection");
+
+        Assert.Contains("never sent over an unencrypted connection", relay.Log);
+        var metrics = await relay.MetricsAsync();
+        Assert.Contains("mailrelay_config_last_reload_failed 1", metrics);
+        Assert.Contains("mailrelay_routes 5", metrics);
+        var (code, transcript) = await Swaks.SendAsync(relay.SmtpPort, "x@spammy.example", ["y@example.net"]);
+        Assert.NotEqual(0, code);
+        Assert.Contains("550 5.7.1 spammy.example may not send", transcript); // the old table still decides
+        Assert.Equal(200, (await relay.GetAsync("/readyz")).Status);
+    }
+
+    public void Dispose()
+    {
+        foreach (var peer in Enumerable.Reverse(_peers))
+        {
+            peer.Dispose();
+        }
+    }
+
+    private T Keep<T>(T peer)
+        where T : IDisposable
+    {
+        _peers.Add(peer);
+        return peer;
+    }
+
+    private async Task<RelayProcess> StartRelayAsync(int upstreamPort, string caFile, string retryMin = "1s")
+    {
+        var routes = Path.Combine(_dir, "routes", "routes.yaml");
+        Directory.CreateDirectory(Path.GetDirectoryName(routes)!);
+        await File.WriteAllTextAsync(routes, RelayWorld.Routes(upstreamPort));
+        RelayWorld.WriteCredentials(Path.Combine(_dir, "credentials"), "shop.ses", RelayWorld.User, RelayWorld.Password);
+        return await RelayProcess.StartAsync(
+            "--routes", routes, "--credentials", Path.Combine(_dir, "credentials"), "--spool", Path.Combine(_dir, "spool"),
+            "--trust-ca", caFile, "--retry-min", retryMin, "--retry-max", retryMin == "1s" ? "2s" : retryMin, "--reload-interval", "200ms");
+    }
+}
