@@ -31,6 +31,9 @@ public sealed class Dnsmasq : IDisposable
         ];
         args.AddRange(mx.Select(m => $"--mx-host={m.Domain},{m.Host},{m.Preference.ToString(CultureInfo.InvariantCulture)}"));
         args.AddRange(hosts.Select(h => $"--host-record={h.Name},{h.Ip}"));
+        // Answer for the test domains locally (NODATA/NXDOMAIN) instead of REFUSED for lack of upstream servers.
+        var zones = mx.Select(m => m.Domain).Concat(hosts.Select(h => h.Name)).Select(n => n[(n.LastIndexOf('.') + 1)..]).Distinct();
+        args.AddRange(zones.Select(z => $"--local=/{z}/"));
         args.AddRange(extra ?? []);
         var process = new PeerProcess("/usr/sbin/dnsmasq", args);
         await FreePort.WaitForListenerAsync("127.0.0.1", port, TimeSpan.FromSeconds(10));

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Builds kube-apiserver and kube-controller-manager 1.20.2 from Debian bookworm's `kubernetes`
+# source package (GOPATH mode, vendored dependencies) and installs etcd-server, for the
+# operator's tests against a real control plane. Cached: a second run with the binaries present
+# only checks the packages. Output: $MAILRELAY_K8S_BIN (default ~/.cache/mailrelay/k8s-1.20.2/bin).
+set -euo pipefail
+
+cache="${MAILRELAY_CACHE:-$HOME/.cache/mailrelay}"
+work="$cache/k8s-1.20.2"
+bin="${MAILRELAY_K8S_BIN:-$work/bin}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+
+need_apt=0
+for p in etcd-server golang-go golang-github-modern-go-reflect2-dev dpkg-dev; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_apt=1
+done
+if [ -x "$bin/kube-apiserver" ] && [ -x "$bin/kube-controller-manager" ] && [ "$need_apt" = 0 ]; then
+  echo "control plane cached in $bin"
+  exit 0
+fi
+
+# deb-src for bookworm (the machine lists only binary packages).
+if ! grep -rqs "deb-src" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+  printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+    | $sudo tee /etc/apt/sources.list.d/mailrelay-bookworm-src.sources >/dev/null
+fi
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends etcd-server golang-go golang-github-modern-go-reflect2-dev dpkg-dev >/dev/null
+
+if [ -x "$bin/kube-apiserver" ] && [ -x "$bin/kube-controller-manager" ]; then
+  echo "control plane cached in $bin"
+  exit 0
+fi
+
+mkdir -p "$work/src-pkg"
+cd "$work/src-pkg"
+if [ ! -d "$(ls -d kubernetes-*/ 2>/dev/null | head -n1)" ]; then
+  apt-get source -qq kubernetes >/dev/null
+fi
+srcdir=$(ls -d "$work"/src-pkg/kubernetes-*/ | head -n1)
+
+export GOPATH="$work/gopath" GO111MODULE=off CGO_ENABLED=0 GOFLAGS=-mod=vendor GOCACHE="$cache/go-build"
+unset GOFLAGS
+tree="$GOPATH/src/k8s.io/kubernetes"
+if [ ! -d "$tree" ]; then
+  mkdir -p "$GOPATH/src/k8s.io"
+  cp -a "$srcdir" "$tree"
+fi
+cd "$tree"
+
+# The vendored reflect2 1.0.1 crashes under Go 1.19: use Debian's 1.0.2.
+rm -rf vendor/github.com/modern-go/reflect2
+cp -a /usr/share/gocode/src/github.com/modern-go/reflect2 vendor/github.com/modern-go/reflect2
+
+# pkg/generated/openapi is generated, not shipped.
+if [ ! -f pkg/generated/openapi/zz_generated.openapi.go ]; then
+  go build -o "$work/openapi-gen" ./vendor/k8s.io/kube-openapi/cmd/openapi-gen
+  inputs=$(grep -rlL --include='*.go' -e '+k8s:openapi-gen=' /dev/null 2>/dev/null || true)
+  inputs=$( { grep -rl --include=doc.go -e '+k8s:openapi-gen=' pkg; grep -Rl --include=doc.go -e '+k8s:openapi-gen=' vendor/k8s.io; } \
+    | grep -v -e code-generator -e sample-apiserver \
+    | xargs -n1 dirname | sort -u \
+    | sed -e 's#^vendor/##' -e 's#^pkg/#k8s.io/kubernetes/pkg/#' | paste -sd, -)
+  "$work/openapi-gen" -i "$inputs" -p k8s.io/kubernetes/pkg/generated/openapi -O zz_generated.openapi \
+    -h vendor/k8s.io/code-generator/hack/boilerplate.go.txt -r /dev/null
+fi
+
+mkdir -p "$bin"
+for cmd in kube-apiserver kube-controller-manager; do
+  go build -o "$bin/$cmd" "k8s.io/kubernetes/cmd/$cmd"
+done
+"$bin/kube-apiserver" --version
+echo "control plane built into $bin"
