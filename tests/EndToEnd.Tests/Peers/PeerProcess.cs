@@ -70,20 +70,23 @@ public sealed class PeerProcess : IDisposable
         }
     }
 
-    /// <summary>SIGTERM, then SIGKILL after <paramref name="grace"/>.</summary>
-    public void Stop(TimeSpan grace)
+    /// <summary>SIGTERM, then SIGKILL after <paramref name="grace"/>. Returns true when it exited by itself.</summary>
+    public bool Stop(TimeSpan grace)
     {
         if (_process.HasExited)
         {
-            return;
+            return true;
         }
 
         _ = Kill(_process.Id, 15);
-        if (!_process.WaitForExit(grace))
+        if (_process.WaitForExit(grace))
         {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
+            return true;
         }
+
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+        return false;
     }
 
     /// <summary>Kills at once (a crash).</summary>

@@ -78,8 +78,8 @@ public sealed class RelayProcess : IDisposable
         return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
-    /// <summary>Graceful stop (SIGTERM).</summary>
-    public void Stop() => _process?.Stop(TimeSpan.FromSeconds(20));
+    /// <summary>Graceful stop (SIGTERM); true when the relay exited by itself within <paramref name="grace"/>.</summary>
+    public bool Stop(TimeSpan grace) => _process?.Stop(grace) ?? true;
 
     /// <summary>Kills the process at once, like a crash or a node failure.</summary>
     public void Kill() => _process?.Dispose();

@@ -90,6 +90,22 @@ public sealed class DeliveryFailureTests : IDisposable
         Assert.Equal(200, (await relay.GetAsync("/readyz")).Status);
     }
 
+    [Fact]
+    public async Task SIGTERM_with_an_idle_client_connected_stops_the_relay_promptly_and_keeps_the_queue()
+    {
+        var ca = new TestCertificates(_dir, "ca");
+        var relay = Keep(await StartRelayAsync(FreePort.Get(RelayWorld.UpstreamIp), ca.CaFile, retryMin: "30s"));
+        Assert.Equal(0, (await Swaks.SendAsync(relay.SmtpPort, "orders@example.com", ["bob@gmail.test"])).ExitCode);
+        using var idle = new System.Net.Sockets.TcpClient();
+        await idle.ConnectAsync("127.0.0.1", relay.SmtpPort);
+        _ = await idle.GetStream().ReadAsync(new byte[512]); // the greeting; the client then stays silent
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        Assert.True(relay.Stop(TimeSpan.FromSeconds(10)), "relay did not exit on SIGTERM:\n" + relay.Log);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), watch.Elapsed.ToString());
+        Assert.Single(Directory.GetFiles(Path.Combine(_dir, "spool", "queue"), "*.json"));
+    }
+
     public void Dispose()
     {
         foreach (var peer in Enumerable.Reverse(_peers))

@@ -113,6 +113,40 @@ public sealed class RoutingEndToEndTests(RelayWorld world) : IClassFixture<Relay
         Assert.DoesNotContain(RelayWorld.Password, world.Relay.Log);
     }
 
+    [Fact]
+    public async Task Consecutive_deliveries_to_the_same_upstream_reuse_the_pooled_connection()
+    {
+        var before = world.Upstream.Messages().Count;
+        Assert.Equal(0, (await Swaks.SendAsync(world.Relay.SmtpPort, "pool1@example.com", ["a@gmail.test"])).ExitCode);
+        await world.Relay.WaitUntilAsync(() => world.Upstream.Messages().Count > before, "the first delivery");
+        Assert.Equal(0, (await Swaks.SendAsync(world.Relay.SmtpPort, "pool2@example.com", ["b@gmail.test"])).ExitCode);
+        await world.Relay.WaitUntilAsync(() => world.Upstream.Messages().Count > before + 1, "the second delivery");
+
+        var sessions = world.Upstream.Messages().Skip(before)
+            .Where(m => m.Envelope.GetProperty("mail_from").GetString() is "pool1@example.com" or "pool2@example.com")
+            .Select(m => m.Envelope.GetProperty("session").GetInt64()).ToList();
+        Assert.Equal(2, sessions.Count);
+        Assert.Equal(sessions[0], sessions[1]);
+    }
+
+    [Fact]
+    public async Task One_client_session_with_150_messages_is_accepted_whole()
+    {
+        var before = world.Sink.Messages().Count;
+        var info = new System.Diagnostics.ProcessStartInfo("/usr/sbin/smtp-source") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in (string[])["-d", "-m", "150", "-l", "2048", "-f", "bulk@other.test", "-t", "bulk@example.net", "-S", "bulk-session", $"127.0.0.1:{world.Relay.SmtpPort}"])
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+
+        Assert.True(process.ExitCode == 0, output);
+        await world.Relay.WaitUntilAsync(() => world.Sink.Messages().Count >= before + 150, "150 deliveries", TimeSpan.FromSeconds(60));
+    }
+
     private string MessageFile(string content)
     {
         var path = Path.Combine(world.Dir, Guid.NewGuid().ToString("N") + ".eml");

@@ -42,6 +42,7 @@ class Handler:
                 "rcpt_tos": envelope.rcpt_tos,
                 "login": login.decode() if isinstance(login, bytes) else login,
                 "tls": session.ssl is not None,
+                "session": id(session),
             }, f)
         os.rename(base + ".json.tmp", base + ".json")
         return "250 2.0.0 Ok: stored as " + str(n)
