@@ -57,9 +57,10 @@ cp -a /usr/share/gocode/src/github.com/modern-go/reflect2 vendor/github.com/mode
 # pkg/generated/openapi is generated, not shipped.
 if [ ! -f pkg/generated/openapi/zz_generated.openapi.go ]; then
   go build -o "$work/openapi-gen" ./vendor/k8s.io/kube-openapi/cmd/openapi-gen
-  inputs=$(grep -rlL --include='*.go' -e '+k8s:openapi-gen=' /dev/null 2>/dev/null || true)
-  inputs=$( { grep -rl --include=doc.go -e '+k8s:openapi-gen=' pkg; grep -Rl --include=doc.go -e '+k8s:openapi-gen=' vendor/k8s.io; } \
-    | grep -v -e code-generator -e sample-apiserver \
+  # Tags sit in doc.go (package) or on types (e.g. resource.Quantity); grep -R follows the
+  # vendor/k8s.io -> staging symlinks. The generators themselves mention the tag: skip them.
+  inputs=$( { grep -rl --include='*.go' -e '+k8s:openapi-gen=' pkg; grep -Rl --include='*.go' -e '+k8s:openapi-gen=' vendor/k8s.io; } \
+    | grep -v -e code-generator -e sample-apiserver -e kube-openapi -e gengo -e '_test\.go$' \
     | xargs -n1 dirname | sort -u \
     | sed -e 's#^vendor/##' -e 's#^pkg/#k8s.io/kubernetes/pkg/#' | paste -sd, -)
   "$work/openapi-gen" -i "$inputs" -p k8s.io/kubernetes/pkg/generated/openapi -O zz_generated.openapi \

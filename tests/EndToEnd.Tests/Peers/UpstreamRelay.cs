@@ -28,7 +28,7 @@ public sealed class UpstreamRelay : IDisposable
     public string Log => _process.Output;
 
     /// <summary>Starts the upstream with a certificate and one user.</summary>
-    public static async Task<UpstreamRelay> StartAsync(string address, (string Cert, string Key) tls, string user, string password, int failFirst = 0, int? portOverride = null)
+    public static async Task<UpstreamRelay> StartAsync(string address, (string Cert, string Key) tls, string user, string password, int failFirst = 0, int? portOverride = null, bool implicitTls = false)
     {
         var port = portOverride ?? FreePort.Get(address);
         var outDir = TestPaths.TempDir("upstream");
@@ -36,9 +36,10 @@ public sealed class UpstreamRelay : IDisposable
         [
             TestPaths.Peer("upstream_smtp.py"), "--host", address, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--cert", tls.Cert, "--key", tls.Key, "--user", user, "--password", password, "--outdir", outDir,
-            "--fail-first", failFirst.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--fail-first", failFirst.ToString(System.Globalization.CultureInfo.InvariantCulture), .. (implicitTls ? new[] { "--implicit-tls" } : []),
         ]);
         await process.WaitForOutputAsync("READY", TimeSpan.FromSeconds(20));
+        await FreePort.WaitForListenerAsync(address, port, TimeSpan.FromSeconds(10));
         return new UpstreamRelay(process, address, port, outDir);
     }
 

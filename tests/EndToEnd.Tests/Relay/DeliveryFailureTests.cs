@@ -106,6 +106,67 @@ public sealed class DeliveryFailureTests : IDisposable
         Assert.Single(Directory.GetFiles(Path.Combine(_dir, "spool", "queue"), "*.json"));
     }
 
+    [Fact]
+    public async Task Port_465_means_TLS_from_connect_with_the_credential()
+    {
+        var ca = new TestCertificates(_dir, "ca");
+        var upstream = Keep(await UpstreamRelay.StartAsync(RelayWorld.UpstreamIp, ca.Issue("up", [RelayWorld.UpstreamIp], []), RelayWorld.User, RelayWorld.Password, portOverride: 465, implicitTls: true));
+        var relay = Keep(await StartRelayAsync(465, ca.CaFile));
+
+        Assert.Equal(0, (await Swaks.SendAsync(relay.SmtpPort, "orders@example.com", ["bob@gmail.test"])).ExitCode);
+
+        await relay.WaitUntilAsync(() => upstream.Messages().Count == 1, "delivery over implicit TLS");
+        Assert.Equal(RelayWorld.User, upstream.Messages()[0].Envelope.GetProperty("login").GetString());
+    }
+
+    [Fact]
+    public async Task A_5xx_from_the_next_hop_fails_the_recipient_permanently_and_empties_the_queue()
+    {
+        var sink = Keep(await SmtpSink.StartAsync(RelayWorld.SinkIp, null, "-r", "rcpt"));
+        var dns = Keep(await Dnsmasq.StartAsync([("example.net", "mx.example.net", 10)], [("mx.example.net", RelayWorld.SinkIp)]));
+        var ca = new TestCertificates(_dir, "ca");
+        var relay = Keep(await StartRelayAsync(FreePort.Get(RelayWorld.UpstreamIp), ca.CaFile, extra: ["--dns-server", dns.Endpoint, "--direct-port", RelayProcess.Arg(sink.Port)]));
+
+        Assert.Equal(0, (await Swaks.SendAsync(relay.SmtpPort, "someone@other.test", ["gone@example.net"])).ExitCode);
+
+        await relay.WaitUntilAsync(() => relay.Log.Contains("failed permanently", StringComparison.Ordinal), "the permanent failure");
+        Assert.Matches(@"to <gone@example\.net> failed permanently: .*5\d\d", relay.Log);
+        Assert.Contains("mailrelay_queue_depth 0", await relay.MetricsAsync());
+        Assert.Empty(Directory.GetFiles(Path.Combine(_dir, "spool", "queue")));
+    }
+
+    [Fact]
+    public async Task A_valid_new_routing_table_and_rotated_credentials_take_effect_without_a_restart()
+    {
+        var ca = new TestCertificates(_dir, "ca");
+        var upstream = Keep(await UpstreamRelay.StartAsync(RelayWorld.UpstreamIp, ca.Issue("up", [RelayWorld.UpstreamIp], []), "rotated-user", "rotated-password"));
+        var relay = Keep(await StartRelayAsync(upstream.Port, ca.CaFile));
+        var routes = Path.Combine(_dir, "routes", "routes.yaml");
+
+        // The new table sends other.test through the relay too; the Secret is rotated like the kubelet does it.
+        await File.WriteAllTextAsync(routes, RelayWorld.Routes(upstream.Port).Replace("senders: [example.com, \"*.example.com\"]", "senders: [example.com, \"*.example.com\", other.test]", StringComparison.Ordinal));
+        RelayWorld.WriteCredentials(Path.Combine(_dir, "credentials"), "shop.ses", "rotated-user", "rotated-password");
+        await relay.WaitUntilAsync(() => relay.Log.Split('\n').Count(l => l.Contains("Loaded routing table", StringComparison.Ordinal)) >= 2, "the reload");
+        await Task.Delay(500); // both files: the watcher may have caught the routes before the credentials
+
+        Assert.Equal(0, (await Swaks.SendAsync(relay.SmtpPort, "someone@other.test", ["bob@gmail.test"])).ExitCode);
+
+        await relay.WaitUntilAsync(() => upstream.Messages().Count == 1, "delivery with the new table and credentials");
+        Assert.Equal("rotated-user", upstream.Messages()[0].Envelope.GetProperty("login").GetString());
+        Assert.DoesNotContain("rotated-password", relay.Log);
+    }
+
+    [Fact]
+    public async Task With_default_action_reject_a_sender_without_a_route_is_refused_at_RCPT()
+    {
+        var ca = new TestCertificates(_dir, "ca");
+        var relay = Keep(await StartRelayAsync(FreePort.Get(RelayWorld.UpstreamIp), ca.CaFile, extra: ["--default-action", "reject"]));
+        var (code, transcript) = await Swaks.SendAsync(relay.SmtpPort, "nobody@unrouted.test", ["bob@gmail.test"]);
+        Assert.NotEqual(0, code);
+        Assert.Contains("550 5.7.1 sender not allowed to relay: no mail route matches", transcript);
+        Assert.Equal(0, (await Swaks.SendAsync(relay.SmtpPort, "orders@example.com", ["bob@gmail.test"], "--quit-after", "RCPT")).ExitCode);
+    }
+
     public void Dispose()
     {
         foreach (var peer in Enumerable.Reverse(_peers))
@@ -121,14 +182,16 @@ public sealed class DeliveryFailureTests : IDisposable
         return peer;
     }
 
-    private async Task<RelayProcess> StartRelayAsync(int upstreamPort, string caFile, string retryMin = "1s")
+    private async Task<RelayProcess> StartRelayAsync(int upstreamPort, string caFile, string retryMin = "1s", string[]? extra = null)
     {
         var routes = Path.Combine(_dir, "routes", "routes.yaml");
         Directory.CreateDirectory(Path.GetDirectoryName(routes)!);
         await File.WriteAllTextAsync(routes, RelayWorld.Routes(upstreamPort));
         RelayWorld.WriteCredentials(Path.Combine(_dir, "credentials"), "shop.ses", RelayWorld.User, RelayWorld.Password);
         return await RelayProcess.StartAsync(
+        [
             "--routes", routes, "--credentials", Path.Combine(_dir, "credentials"), "--spool", Path.Combine(_dir, "spool"),
-            "--trust-ca", caFile, "--retry-min", retryMin, "--retry-max", retryMin == "1s" ? "2s" : retryMin, "--reload-interval", "200ms");
+            "--trust-ca", caFile, "--retry-min", retryMin, "--retry-max", retryMin == "1s" ? "2s" : retryMin, "--reload-interval", "200ms", .. extra ?? [],
+        ]);
     }
 }

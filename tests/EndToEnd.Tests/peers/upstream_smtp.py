@@ -18,6 +18,7 @@ parser.add_argument("--user", required=True)
 parser.add_argument("--password", required=True)
 parser.add_argument("--outdir", required=True)
 parser.add_argument("--fail-first", type=int, default=0)
+parser.add_argument("--implicit-tls", action="store_true", help="TLS from connect (port 465 style) instead of STARTTLS")
 args = parser.parse_args()
 
 lock = threading.Lock()
@@ -41,7 +42,7 @@ class Handler:
                 "mail_from": envelope.mail_from,
                 "rcpt_tos": envelope.rcpt_tos,
                 "login": login.decode() if isinstance(login, bytes) else login,
-                "tls": session.ssl is not None,
+                "tls": session.ssl is not None or args.implicit_tls,
                 "session": id(session),
             }, f)
         os.rename(base + ".json.tmp", base + ".json")
@@ -60,10 +61,16 @@ def authenticator(server, session, envelope, mechanism, auth_data):
 
 context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
 context.load_cert_chain(args.cert, args.key)
-controller = Controller(
-    Handler(), hostname=args.host, port=args.port, tls_context=context,
-    require_starttls=True, auth_required=True, auth_require_tls=True,
-    authenticator=authenticator, ready_timeout=10)
+if args.implicit_tls:
+    controller = Controller(
+        Handler(), hostname=args.host, port=args.port, ssl_context=context,
+        # aiosmtpd only counts STARTTLS as TLS for auth_require_tls; here the socket is TLS from connect.
+        auth_required=True, auth_require_tls=False, authenticator=authenticator, ready_timeout=10)
+else:
+    controller = Controller(
+        Handler(), hostname=args.host, port=args.port, tls_context=context,
+        require_starttls=True, auth_required=True, auth_require_tls=True,
+        authenticator=authenticator, ready_timeout=10)
 controller.start()
 print("READY", flush=True)
 try:
