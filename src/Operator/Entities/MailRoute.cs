@@ -107,6 +107,10 @@ public sealed class MailRouteStatus
     [JsonPropertyName("configHash")]
     public string? ConfigHash { get; set; }
 
+    /// <summary>What the route does, for the printer column (e.g. <c>relay host:587</c>).</summary>
+    [JsonPropertyName("action")]
+    public string? Action { get; set; }
+
     /// <summary>Accepted and Programmed.</summary>
     [JsonPropertyName("conditions")]
     public List<V1Condition>? Conditions { get; set; }

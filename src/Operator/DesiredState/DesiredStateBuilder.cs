@@ -1,0 +1,163 @@
+using System.Security.Cryptography;
+using System.Text;
+using MailRelay.Contracts.RoutingTable;
+using MailRelay.Operator.Entities;
+
+namespace MailRelay.Operator.DesiredState;
+
+/// <summary>
+/// The pure core of the operator: from a snapshot of MailRoutes, RelayCredentials and their
+/// Secrets to the relay's routing table, credentials, config hash and a verdict per resource.
+/// Deterministic: the same resources give byte-identical output. One bad resource never blocks
+/// the others: it gets a False condition and is left out.
+/// </summary>
+public static class DesiredStateBuilder
+{
+    /// <summary>Builds the desired state.</summary>
+    public static DesiredRelayConfig Build(ClusterSnapshot snapshot)
+    {
+        var credentialVerdicts = new List<Verdict>();
+        var resolved = new Dictionary<string, (string User, string Password)>(StringComparer.Ordinal);
+        foreach (var credential in snapshot.Credentials.OrderBy(Key, StringComparer.Ordinal))
+        {
+            var (verdict, value) = Resolve(credential, snapshot);
+            credentialVerdicts.Add(verdict);
+            if (value is { } v)
+            {
+                resolved[RouteSpecMapper.CredentialName(verdict.Namespace, verdict.Name)] = v;
+            }
+        }
+
+        var credentialsByKey = credentialVerdicts.ToDictionary(v => v.Key, StringComparer.Ordinal);
+        var routeVerdicts = new List<Verdict>();
+        var accepted = new List<Route>();
+        var claims = new Dictionary<(int Priority, string Sender, string Recipient), string>();
+
+        // Oldest first, so the older of two conflicting routes wins (API.md).
+        foreach (var route in snapshot.Routes
+                     .OrderBy(r => r.Metadata.CreationTimestamp ?? DateTime.MaxValue)
+                     .ThenBy(Key, StringComparer.Ordinal))
+        {
+            var ns = route.Metadata.NamespaceProperty ?? "default";
+            var generation = route.Metadata.Generation ?? 0;
+            Verdict Reject(string reason, string message) => new(ns, route.Metadata.Name, generation, false, reason, message);
+
+            var (mapped, errors) = RouteSpecMapper.Map(route);
+            if (mapped is null)
+            {
+                routeVerdicts.Add(Reject(ConditionReasons.InvalidSpec, string.Join("; ", errors)));
+                continue;
+            }
+
+            if (route.Spec.Relay?.CredentialRef is { } credentialRef)
+            {
+                if (!credentialsByKey.TryGetValue(ns + "/" + credentialRef.Name, out var credentialVerdict))
+                {
+                    routeVerdicts.Add(Reject(ConditionReasons.CredentialNotFound,
+                        $"RelayCredential {ns}/{credentialRef.Name} does not exist (a MailRoute can only use a RelayCredential in its own namespace)"));
+                    continue;
+                }
+
+                if (!credentialVerdict.Ok)
+                {
+                    routeVerdicts.Add(Reject(ConditionReasons.CredentialNotReady,
+                        $"RelayCredential {ns}/{credentialRef.Name} is not ready: {credentialVerdict.Reason}: {credentialVerdict.Message}"));
+                    continue;
+                }
+            }
+
+            var keys = ClaimKeys(mapped).ToList();
+            var winner = keys.Select(k => claims.GetValueOrDefault(k)).FirstOrDefault(w => w is not null);
+            if (winner is not null)
+            {
+                var clash = keys.First(k => claims.ContainsKey(k));
+                routeVerdicts.Add(Reject(ConditionReasons.Conflicted,
+                    $"MailRoute {winner} is older and routes the same sender '{clash.Sender}'" +
+                    (clash.Recipient.Length == 0 ? " (any recipient)" : $" for recipient '{clash.Recipient}'") +
+                    $" at priority {clash.Priority}; this route is not programmed"));
+                continue;
+            }
+
+            foreach (var k in keys)
+            {
+                claims[k] = mapped.Name;
+            }
+
+            accepted.Add(mapped);
+            routeVerdicts.Add(new Verdict(ns, route.Metadata.Name, generation, true, ConditionReasons.Accepted, "the route is valid and will be programmed", mapped.ActionText));
+        }
+
+        var routesYaml = RoutingTableYaml.Render(new RoutingTable(accepted));
+        var secretData = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var name in new RoutingTable(accepted).CredentialNames)
+        {
+            var (user, password) = resolved[name];
+            secretData[name + ".username"] = Encoding.UTF8.GetBytes(user);
+            secretData[name + ".password"] = Encoding.UTF8.GetBytes(password);
+        }
+
+        return new DesiredRelayConfig(
+            routesYaml,
+            secretData,
+            Hash(routesYaml, secretData),
+            routeVerdicts.OrderBy(v => v.Key, StringComparer.Ordinal).ToList(),
+            credentialVerdicts);
+    }
+
+    /// <summary>The config hash: SHA-256 over the routing table and every credential key and value.</summary>
+    public static string Hash(string routesYaml, IReadOnlyDictionary<string, byte[]> secretData)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(routesYaml));
+        foreach (var (key, value) in secretData.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes("\0" + key + "\0"));
+            hash.AppendData(value);
+        }
+
+        return "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    private static (Verdict Verdict, (string, string)? Value) Resolve(RelayCredential credential, ClusterSnapshot snapshot)
+    {
+        var ns = credential.Metadata.NamespaceProperty ?? "default";
+        var name = credential.Metadata.Name;
+        var generation = credential.Metadata.Generation ?? 0;
+        var secretName = credential.Spec.SecretRef.Name;
+        var userKey = credential.Spec.SecretRef.UsernameKey ?? SecretKeysReference.DefaultUsernameKey;
+        var passwordKey = credential.Spec.SecretRef.PasswordKey ?? SecretKeysReference.DefaultPasswordKey;
+        if (string.IsNullOrEmpty(secretName) || !snapshot.Secrets.TryGetValue((ns, secretName), out var secret))
+        {
+            return (new Verdict(ns, name, generation, false, ConditionReasons.SecretNotFound, $"Secret {ns}/{secretName} does not exist"), null);
+        }
+
+        var missing = new[] { userKey, passwordKey }.Where(k => secret.Data is null || !secret.Data.ContainsKey(k)).ToList();
+        if (missing.Count > 0)
+        {
+            return (new Verdict(ns, name, generation, false, ConditionReasons.KeyMissing,
+                $"Secret {ns}/{secretName} has no key {string.Join(" or ", missing.Select(k => "'" + k + "'"))}"), null);
+        }
+
+        var user = Encoding.UTF8.GetString(secret.Data![userKey]).TrimEnd('\r', '\n');
+        var password = Encoding.UTF8.GetString(secret.Data[passwordKey]).TrimEnd('\r', '\n');
+        return (new Verdict(ns, name, generation, true, ConditionReasons.Resolved, $"username and password read from Secret {ns}/{secretName}"), (user, password));
+    }
+
+    private static IEnumerable<(int Priority, string Sender, string Recipient)> ClaimKeys(Route route)
+    {
+        foreach (var sender in route.Senders)
+        {
+            if (route.Recipients.Count == 0)
+            {
+                yield return (route.Priority, sender.ToString(), string.Empty);
+            }
+
+            foreach (var recipient in route.Recipients)
+            {
+                yield return (route.Priority, sender.ToString(), recipient.ToString());
+            }
+        }
+    }
+
+    private static string Key(k8s.IKubernetesObject<k8s.Models.V1ObjectMeta> o) => (o.Metadata.NamespaceProperty ?? "default") + "/" + o.Metadata.Name;
+}

@@ -1,0 +1,15 @@
+namespace MailRelay.Operator.DesiredState;
+
+/// <summary>The operator's judgement on one resource: the condition to write (Accepted or Ready).</summary>
+/// <param name="Namespace">The resource's namespace.</param>
+/// <param name="Name">The resource's name.</param>
+/// <param name="Generation">metadata.generation judged (becomes observedGeneration).</param>
+/// <param name="Ok">Condition status True/False.</param>
+/// <param name="Reason">A reason of <see cref="Entities.ConditionReasons"/>.</param>
+/// <param name="Message">For people; never a secret value.</param>
+/// <param name="Action">For MailRoutes: what the route does, for the printer column.</param>
+public sealed record Verdict(string Namespace, string Name, long Generation, bool Ok, string Reason, string Message, string? Action = null)
+{
+    /// <summary><c>namespace/name</c>.</summary>
+    public string Key => Namespace + "/" + Name;
+}

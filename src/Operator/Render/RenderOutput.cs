@@ -1,0 +1,71 @@
+using System.Security.Cryptography;
+using System.Text;
+using k8s;
+using k8s.Models;
+using MailRelay.Operator.DesiredState;
+
+namespace MailRelay.Operator.Render;
+
+/// <summary>
+/// What <c>render</c> prints: the ConfigMap and Secret the operator would write, then each
+/// resource's verdict. Secret values are redacted (length and a hash prefix) unless asked for.
+/// </summary>
+public static class RenderOutput
+{
+    /// <summary>The ConfigMap the operator writes.</summary>
+    public static V1ConfigMap ConfigMap(DesiredRelayConfig desired, string name, string @namespace) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "ConfigMap",
+        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = @namespace, Labels = ManagedBy() },
+        Data = new Dictionary<string, string> { ["routes.yaml"] = desired.RoutesYaml },
+    };
+
+    /// <summary>The Secret the operator writes.</summary>
+    public static V1Secret Secret(DesiredRelayConfig desired, string name, string @namespace) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "Secret",
+        Type = "Opaque",
+        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = @namespace, Labels = ManagedBy() },
+        Data = desired.SecretData.ToDictionary(kv => kv.Key, kv => kv.Value),
+    };
+
+    /// <summary>Formats the whole report.</summary>
+    public static string Format(DesiredRelayConfig desired, string configMapName, string secretName, string @namespace, bool showSecrets)
+    {
+        var text = new StringBuilder();
+        text.Append(KubernetesYaml.Serialize(ConfigMap(desired, configMapName, @namespace)).TrimEnd()).Append("\n---\n");
+        if (showSecrets)
+        {
+            text.Append(KubernetesYaml.Serialize(Secret(desired, secretName, @namespace)).TrimEnd()).Append('\n');
+        }
+        else
+        {
+            text.Append("# values redacted (render --show-secrets prints them)\n")
+                .Append("apiVersion: v1\nkind: Secret\ntype: Opaque\nmetadata:\n  name: ").Append(secretName)
+                .Append("\n  namespace: ").Append(@namespace).Append('\n');
+            text.Append(desired.SecretData.Count == 0 ? "data: {}\n" : "data:\n");
+            foreach (var (key, value) in desired.SecretData)
+            {
+                text.Append("  ").Append(key).Append(": <redacted: ").Append(value.Length).Append(" bytes, sha256:")
+                    .Append(Convert.ToHexStringLower(SHA256.HashData(value))[..12]).Append(">\n");
+            }
+        }
+
+        text.Append("---\n# config hash: ").Append(desired.ConfigHash).Append('\n');
+        foreach (var v in desired.Credentials)
+        {
+            text.Append("# RelayCredential ").Append(v.Key).Append(": Ready=").Append(v.Ok ? "True" : "False").Append(' ').Append(v.Reason).Append(": ").Append(v.Message).Append('\n');
+        }
+
+        foreach (var v in desired.Routes)
+        {
+            text.Append("# MailRoute ").Append(v.Key).Append(": Accepted=").Append(v.Ok ? "True" : "False").Append(' ').Append(v.Reason).Append(": ").Append(v.Message).Append('\n');
+        }
+
+        return text.ToString();
+    }
+
+    private static Dictionary<string, string> ManagedBy() => new() { ["app.kubernetes.io/managed-by"] = "mailrelay-operator" };
+}
