@@ -1,53 +1,37 @@
-using k8s;
+using MailRelay.Operator.Cli;
 using MailRelay.Operator.DesiredState;
-using MailRelay.Operator.Entities;
+using MailRelay.Operator.Render;
 
 namespace MailRelay.Operator;
 
-/// <summary>
-/// The operator's entry point. The controller (informers, reconcile, leader election) is issue 4
-/// and not built yet; what exists is <c>validate -f FILE...</c>: the verdict on MailRoute files.
-/// </summary>
+/// <summary>Entry point: <c>mailrelay-operator [options]</c> runs the controller; <c>render -f …</c> renders offline.</summary>
 public static class Program
 {
-    /// <summary>Runs the command.</summary>
-    public static int Main(string[] args)
+    /// <summary>Parses the command line and runs the chosen command.</summary>
+    public static Task<int> Main(string[] args) =>
+        OperatorCommandLine.Build(OperatorHost.RunAsync, Render).Parse(args).InvokeAsync();
+
+    private static int Render(IReadOnlyList<string> files, string @namespace, bool showSecrets)
     {
-        if (args.Length >= 3 && args[0] == "validate" && args[1] == "-f")
+        ClusterSnapshot snapshot;
+        try
         {
-            return Validate(args[2..]);
+            snapshot = ResourceFiles.Load(files);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine("error: " + e.Message);
+            return 2;
         }
 
-        Console.Error.WriteLine("usage: mailrelay-operator validate -f FILE...   (validates MailRoute manifests)");
-        Console.Error.WriteLine("The controller itself is not built yet; see README.md.");
-        return 2;
-    }
-
-    private static int Validate(IEnumerable<string> files)
-    {
-        var invalid = 0;
-        foreach (var file in files)
+        var desired = DesiredStateBuilder.Build(snapshot);
+        Console.Write(RenderOutput.Format(desired, "mail-relay-routes", "mail-relay-credentials", @namespace, showSecrets));
+        var invalid = desired.Routes.Where(v => !v.Ok).Concat(desired.Credentials.Where(v => !v.Ok)).ToList();
+        foreach (var v in invalid)
         {
-            var objects = KubernetesYaml.LoadAllFromString(File.ReadAllText(file), new Dictionary<string, Type>
-            {
-                [Api.GroupVersion + "/MailRoute"] = typeof(MailRoute),
-            });
-            foreach (var route in objects.OfType<MailRoute>())
-            {
-                var (_, errors) = RouteSpecMapper.Map(route);
-                var name = $"{route.Metadata.NamespaceProperty ?? "default"}/{route.Metadata.Name}";
-                if (errors.Count == 0)
-                {
-                    Console.WriteLine($"{name}: valid");
-                }
-                else
-                {
-                    invalid++;
-                    Console.WriteLine($"{name}: {ConditionReasons.InvalidSpec}: {string.Join("; ", errors)}");
-                }
-            }
+            Console.Error.WriteLine($"invalid: {v.Key}: {v.Reason}: {v.Message}");
         }
 
-        return invalid == 0 ? 0 : 1;
+        return invalid.Count == 0 ? 0 : 1;
     }
 }

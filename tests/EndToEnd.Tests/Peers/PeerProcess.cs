@@ -8,6 +8,7 @@ public sealed class PeerProcess : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private bool _disposed;
 
     /// <summary>Starts <paramref name="file"/> with <paramref name="args"/>.</summary>
     public PeerProcess(string file, IEnumerable<string> args, IDictionary<string, string>? env = null)
@@ -53,7 +54,7 @@ public sealed class PeerProcess : IDisposable
     }
 
     /// <summary>True while it runs.</summary>
-    public bool Running => !_process.HasExited;
+    public bool Running => !_disposed && !_process.HasExited;
 
     /// <summary>Waits until the output contains <paramref name="text"/>.</summary>
     public async Task WaitForOutputAsync(string text, TimeSpan timeout)
@@ -73,7 +74,7 @@ public sealed class PeerProcess : IDisposable
     /// <summary>SIGTERM, then SIGKILL after <paramref name="grace"/>. Returns true when it exited by itself.</summary>
     public bool Stop(TimeSpan grace)
     {
-        if (_process.HasExited)
+        if (_disposed || _process.HasExited)
         {
             return true;
         }
@@ -89,9 +90,15 @@ public sealed class PeerProcess : IDisposable
         return false;
     }
 
-    /// <summary>Kills at once (a crash).</summary>
+    /// <summary>Kills at once (a crash). Safe to call twice.</summary>
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);

@@ -12,6 +12,9 @@ public static class TestPaths
     /// <summary>The relay program built alongside the tests.</summary>
     public static string RelayDll => Path.Combine(RepoRoot, "src", "Relay", "bin", Configuration, "net10.0", "mailrelay.dll");
 
+    /// <summary>The operator program built alongside the tests.</summary>
+    public static string OperatorDll => Path.Combine(RepoRoot, "src", "Operator", "bin", Configuration, "net10.0", "mailrelay-operator.dll");
+
     /// <summary>A peer script shipped with the tests.</summary>
     public static string Peer(string name) => Path.Combine(AppContext.BaseDirectory, "peers", name);
 

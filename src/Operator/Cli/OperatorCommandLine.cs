@@ -1,0 +1,110 @@
+using System.CommandLine;
+using MailRelay.Contracts.Cli;
+
+namespace MailRelay.Operator.Cli;
+
+/// <summary>The operator's command line: running the controller (root) and <c>render</c>.</summary>
+public static class OperatorCommandLine
+{
+    /// <summary>Options of the root command: name, default, help.</summary>
+    public static readonly (string Name, string? Default, string Help)[] RunOptions =
+    [
+        ("--kubeconfig", null, "kubeconfig file (default: in-cluster, KUBECONFIG, ~/.kube/config)"),
+        ("--namespace", null, "namespace of the ConfigMap, Secret, relay workload and Lease (default: the pod's, else mail-relay)"),
+        ("--relay-workload", "deployment/mail-relay", "deployment/NAME or statefulset/NAME: the relay"),
+        ("--configmap-name", "mail-relay-routes", "ConfigMap holding routes.yaml"),
+        ("--secret-name", "mail-relay-credentials", "Secret holding the resolved credentials"),
+        ("--leader-elect", "true", "take a Lease before acting (true|false)"),
+        ("--lease-name", "mailrelay-operator", "name of the Lease"),
+        ("--metrics", "0.0.0.0:8080", "ADDR:PORT for /metrics, /healthz, /readyz"),
+        ("--resync-period", "300", "seconds between full reconciles without events"),
+        ("--watch-timeout", "300", "seconds each watch runs before it is restarted"),
+    ];
+
+    /// <summary>Builds the command tree.</summary>
+    public static RootCommand Build(Func<OperatorOptions, CancellationToken, Task<int>> run, Func<IReadOnlyList<string>, string, bool, int> render)
+    {
+        var root = new RootCommand("MailRelayOperator: reconciles MailRoutes and RelayCredentials into the relay's ConfigMap and Secret.");
+        var runOptions = RunOptions.ToDictionary(o => o.Name, o => Text(o.Name, o.Default, o.Help));
+        foreach (var option in runOptions.Values)
+        {
+            root.Options.Add(option);
+        }
+
+        root.SetAction(async (result, ct) =>
+        {
+            try
+            {
+                return await run(Bind(name => result.GetValue(runOptions[name])), ct);
+            }
+            catch (ArgumentException e)
+            {
+                await Console.Error.WriteLineAsync("error: " + e.Message);
+                return 2;
+            }
+        });
+
+        var renderCommand = new Command("render", "Offline: print the ConfigMap and Secret that resource files produce, and each resource's verdict.");
+        var files = new Option<string[]>("-f", "--filename") { Description = "files or directories of MailRoute, RelayCredential and Secret manifests", Required = true, AllowMultipleArgumentsPerToken = true };
+        var ns = Text("--namespace", "mail-relay", "namespace written into the output");
+        var showSecrets = new Option<bool>("--show-secrets") { Description = "print credential values (base64) instead of redacting them" };
+        renderCommand.Options.Add(files);
+        renderCommand.Options.Add(ns);
+        renderCommand.Options.Add(showSecrets);
+        renderCommand.SetAction(result => render(result.GetValue(files)!, result.GetValue(ns)!, result.GetValue(showSecrets)));
+        root.Subcommands.Add(renderCommand);
+        return root;
+    }
+
+    /// <summary>Turns option texts into checked options.</summary>
+    public static OperatorOptions Bind(Func<string, string?> value)
+    {
+        string? Opt(string name) => value(name) is { Length: > 0 } v ? v : null;
+        var workload = Opt("--relay-workload") ?? "deployment/mail-relay";
+        var slash = workload.IndexOf('/');
+        var kind = slash > 0 ? workload[..slash].ToLowerInvariant() : string.Empty;
+        if (kind is not ("deployment" or "statefulset") || slash == workload.Length - 1)
+        {
+            throw new ArgumentException($"--relay-workload: '{workload}' is not deployment/NAME or statefulset/NAME");
+        }
+
+        var leaderElect = (Opt("--leader-elect") ?? "true").ToLowerInvariant() switch
+        {
+            "true" => true,
+            "false" => false,
+            var other => throw new ArgumentException($"--leader-elect: '{other}' is not true or false"),
+        };
+
+        return new OperatorOptions
+        {
+            Kubeconfig = Opt("--kubeconfig"),
+            Namespace = Opt("--namespace") ?? PodNamespace() ?? "mail-relay",
+            WorkloadKind = kind,
+            WorkloadName = workload[(slash + 1)..],
+            ConfigMapName = Opt("--configmap-name") ?? "mail-relay-routes",
+            SecretName = Opt("--secret-name") ?? "mail-relay-credentials",
+            LeaderElect = leaderElect,
+            LeaseName = Opt("--lease-name") ?? "mailrelay-operator",
+            Metrics = Opt("--metrics"),
+            ResyncPeriod = Seconds("--resync-period", Opt("--resync-period") ?? "300"),
+            WatchTimeout = Seconds("--watch-timeout", Opt("--watch-timeout") ?? "300"),
+        };
+    }
+
+    private static TimeSpan Seconds(string option, string text) =>
+        double.TryParse(text.TrimEnd('s'), System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0
+            ? TimeSpan.FromSeconds(s)
+            : throw new ArgumentException($"{option}: '{text}' is not a number of seconds");
+
+    private static string? PodNamespace()
+    {
+        const string path = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+        return File.Exists(path) ? File.ReadAllText(path).Trim() : null;
+    }
+
+    private static Option<string?> Text(string name, string? fallback, string help) => new(name)
+    {
+        Description = $"{help} [env {EnvironmentDefaults.VariableFor(name)}]",
+        DefaultValueFactory = _ => EnvironmentDefaults.Get(name, fallback),
+    };
+}

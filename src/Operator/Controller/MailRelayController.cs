@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using k8s;
+using MailRelay.Operator.Cli;
+using MailRelay.Operator.DesiredState;
+using MailRelay.Operator.Entities;
+using Microsoft.Extensions.Logging;
+
+namespace MailRelay.Operator.Controller;
+
+/// <summary>
+/// Runs while this instance leads: informers for MailRoutes, RelayCredentials and the Secrets
+/// they reference feed one coalescing queue; every event (and the periodic resync) leads to one
+/// reconcile of the whole state. Failed reconciles are retried with backoff.
+/// </summary>
+public sealed class MailRelayController(IKubernetes client, OperatorOptions options, ILoggerFactory loggers)
+{
+    private readonly ILogger _logger = loggers.CreateLogger<MailRelayController>();
+
+    /// <summary>True once the first reconcile after the caches synced finished.</summary>
+    public bool Ready { get; private set; }
+
+    /// <summary>Runs until <paramref name="ct"/> is cancelled (leadership lost or shutdown).</summary>
+    public async Task RunAsync(CancellationToken ct)
+    {
+        var queue = new CoalescingQueue();
+        var routes = new Informer<MailRoute>("mailroutes", new CustomResourceListWatch<MailRoute>(client, "mailroutes"), _logger, options.WatchTimeout);
+        var credentials = new Informer<RelayCredential>("relaycredentials", new CustomResourceListWatch<RelayCredential>(client, "relaycredentials"), _logger, options.WatchTimeout);
+        using var secrets = new SecretWatchSet(client, queue.Add, _logger);
+        routes.Changed += queue.Add;
+        credentials.Changed += queue.Add;
+        var reconciler = new Reconciler(client, options, loggers.CreateLogger<Reconciler>());
+
+        var informers = Task.WhenAll(Task.Run(() => routes.RunAsync(ct), ct), Task.Run(() => credentials.RunAsync(ct), ct));
+        using var resync = new PeriodicTimer(options.ResyncPeriod);
+        _ = Task.Run(async () =>
+        {
+            while (await resync.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            {
+                queue.Add();
+            }
+        }, ct).ContinueWith(_ => { }, TaskScheduler.Default);
+
+        var failures = 0;
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                await queue.WaitAsync(ct);
+                if (!routes.HasSynced || !credentials.HasSynced)
+                {
+                    continue; // the first list of each informer enqueues again
+                }
+
+                secrets.Sync(credentials.Items.Select(c => (c.Metadata.NamespaceProperty ?? "default", c.Spec.SecretRef.Name)).Where(k => k.Item2.Length > 0), ct);
+                if (!secrets.HasSynced)
+                {
+                    queue.AddAfter(TimeSpan.FromMilliseconds(200), ct);
+                    continue;
+                }
+
+                var watch = Stopwatch.StartNew();
+                try
+                {
+                    var result = await reconciler.ReconcileAsync(new ClusterSnapshot(routes.Items, credentials.Items, secrets.Secrets), ct);
+                    OperatorMetrics.Reconciles.WithLabels("success").Inc();
+                    failures = 0;
+                    Ready = true;
+                    if (result.RequeueAfter is { } after)
+                    {
+                        queue.AddAfter(after, ct);
+                    }
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+                {
+                    failures++;
+                    var backoff = TimeSpan.FromMilliseconds(Math.Min(30_000, 250 * Math.Pow(2, Math.Min(failures, 10))));
+                    OperatorMetrics.Reconciles.WithLabels("error").Inc();
+                    _logger.LogWarning("Reconcile failed ({Error}); retrying in {Backoff}", Describe(e), backoff);
+                    queue.AddAfter(backoff, ct);
+                }
+                finally
+                {
+                    OperatorMetrics.ReconcileDuration.Observe(watch.Elapsed.TotalSeconds);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+
+        Ready = false;
+        await informers.ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
+    private static string Describe(Exception e) => e is k8s.Autorest.HttpOperationException h
+        ? $"HTTP {(int)h.Response.StatusCode} {h.Response.ReasonPhrase}: {Truncate(h.Response.Content)}"
+        : $"{e.GetType().Name}: {e.Message}";
+
+    private static string Truncate(string? s) => s is null ? string.Empty : s.Length > 300 ? s[..300] : s;
+}

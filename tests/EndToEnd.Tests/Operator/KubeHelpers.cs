@@ -1,0 +1,170 @@
+using System.Text.Json;
+using k8s;
+using k8s.Models;
+using MailRelay.EndToEnd.Tests.Peers;
+
+namespace MailRelay.EndToEnd.Tests.Operator;
+
+/// <summary>Small typed helpers over the real API server for the operator tests.</summary>
+public sealed class KubeHelpers(ControlPlane cluster)
+{
+    public const string Group = "mailrelay.io";
+    public const string Version = "v1alpha1";
+
+    public IKubernetes Client => cluster.Client;
+
+    /// <summary>Creates a custom resource from YAML (MailRoute or RelayCredential).</summary>
+    public async Task CreateAsync(string yaml)
+    {
+        var obj = KubernetesYaml.Deserialize<Dictionary<string, object>>(yaml);
+        var meta = (Dictionary<object, object>)obj["metadata"];
+        var plural = (string)obj["kind"] == "MailRoute" ? "mailroutes" : "relaycredentials";
+        await Client.CustomObjects.CreateNamespacedCustomObjectAsync(ToJson(obj), Group, Version, (string)meta["namespace"], plural);
+    }
+
+    /// <summary>Replaces a MailRoute's spec (a user's edit).</summary>
+    public async Task PatchSpecAsync(string @namespace, string name, object spec, string plural = "mailroutes") =>
+        await Client.CustomObjects.PatchNamespacedCustomObjectAsync(
+            new V1Patch(JsonSerializer.Serialize(new { spec }), V1Patch.PatchType.MergePatch), Group, Version, @namespace, plural, name);
+
+    public async Task DeleteAsync(string @namespace, string name, string plural = "mailroutes") =>
+        await Client.CustomObjects.DeleteNamespacedCustomObjectAsync(Group, Version, @namespace, plural, name);
+
+    /// <summary>A custom resource as JSON, or null.</summary>
+    public async Task<JsonElement?> GetAsync(string @namespace, string name, string plural = "mailroutes")
+    {
+        try
+        {
+            return (JsonElement)await Client.CustomObjects.GetNamespacedCustomObjectAsync(Group, Version, @namespace, plural, name);
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>A condition of a resource: (status, reason, message, observedGeneration), or null.</summary>
+    public async Task<(string Status, string Reason, string Message, long Generation)?> ConditionAsync(string @namespace, string name, string type, string plural = "mailroutes")
+    {
+        var obj = await GetAsync(@namespace, name, plural);
+        if (obj is not { } o || !o.TryGetProperty("status", out var status) || !status.TryGetProperty("conditions", out var conditions))
+        {
+            return null;
+        }
+
+        foreach (var c in conditions.EnumerateArray())
+        {
+            if (c.GetProperty("type").GetString() == type)
+            {
+                return (c.GetProperty("status").GetString()!, c.GetProperty("reason").GetString()!, c.GetProperty("message").GetString()!,
+                    c.TryGetProperty("observedGeneration", out var g) ? g.GetInt64() : -1);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Deletes every MailRoute and RelayCredential in the cluster (a clean slate per test).</summary>
+    public async Task DeleteAllRoutesAndCredentialsAsync()
+    {
+        foreach (var plural in new[] { "mailroutes", "relaycredentials" })
+        {
+            var list = (JsonElement)await Client.CustomObjects.ListClusterCustomObjectAsync(Group, Version, plural);
+            foreach (var item in list.GetProperty("items").EnumerateArray())
+            {
+                var meta = item.GetProperty("metadata");
+                await DeleteAsync(meta.GetProperty("namespace").GetString()!, meta.GetProperty("name").GetString()!, plural);
+            }
+        }
+    }
+
+    public async Task CreateSecretAsync(string @namespace, string name, Dictionary<string, string> data) =>
+        await Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = name }, StringData = data }, @namespace);
+
+    /// <summary>The relay Deployment the operator rolls (pods never run: there is no kubelet).</summary>
+    public async Task CreateRelayDeploymentAsync(string @namespace) =>
+        await Client.AppsV1.CreateNamespacedDeploymentAsync(new V1Deployment
+        {
+            Metadata = new V1ObjectMeta { Name = "mail-relay" },
+            Spec = new V1DeploymentSpec
+            {
+                Replicas = 1,
+                Selector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["app"] = "mail-relay" } },
+                Template = new V1PodTemplateSpec
+                {
+                    Metadata = new V1ObjectMeta { Labels = new Dictionary<string, string> { ["app"] = "mail-relay" } },
+                    Spec = new V1PodSpec { Containers = [new V1Container { Name = "relay", Image = "mailrelay:test" }] },
+                },
+            },
+        }, @namespace);
+
+    public async Task<string?> DeploymentHashAsync(string @namespace)
+    {
+        var d = await Client.AppsV1.ReadNamespacedDeploymentAsync("mail-relay", @namespace);
+        return d.Spec.Template.Metadata.Annotations?.TryGetValue("mailrelay.io/config-hash", out var h) == true ? h : null;
+    }
+
+    public async Task<string?> RoutesYamlAsync(string @namespace)
+    {
+        try
+        {
+            var cm = await Client.CoreV1.ReadNamespacedConfigMapAsync("mail-relay-routes", @namespace);
+            return cm.Data is { } d && d.TryGetValue("routes.yaml", out var v) ? v : null;
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    public async Task<IDictionary<string, byte[]>?> RelaySecretAsync(string @namespace)
+    {
+        try
+        {
+            return (await Client.CoreV1.ReadNamespacedSecretAsync("mail-relay-credentials", @namespace)).Data ?? new Dictionary<string, byte[]>();
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    public static async Task EventuallyAsync(Func<Task<bool>> condition, string what, Func<string> log, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            try
+            {
+                if (await condition())
+                {
+                    return;
+                }
+            }
+            catch (k8s.Autorest.HttpOperationException)
+            {
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"timed out waiting for {what}. Operator log:\n{log()}");
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
+    private static JsonElement ToJson(object yamlObject) => JsonSerializer.SerializeToElement(Normalize(yamlObject));
+
+    private static object? Normalize(object? o) => o switch
+    {
+        Dictionary<object, object> d => d.ToDictionary(kv => kv.Key.ToString()!, kv => Normalize(kv.Value)),
+        Dictionary<string, object> d => d.ToDictionary(kv => kv.Key, kv => Normalize(kv.Value)),
+        List<object> l => l.Select(Normalize).ToList(),
+        string s when long.TryParse(s, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var n) => n,
+        _ => o,
+    };
+}

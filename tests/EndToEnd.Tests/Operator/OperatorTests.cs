@@ -1,0 +1,263 @@
+using System.Text;
+using k8s;
+using MailRelay.EndToEnd.Tests.Peers;
+
+namespace MailRelay.EndToEnd.Tests.Operator;
+
+/// <summary>The operator against a real API server and controller manager (Kubernetes 1.20 from Debian's source).</summary>
+public sealed class OperatorTests : IClassFixture<ControlPlane>, IAsyncLifetime
+{
+    private static int _counter;
+    private readonly ControlPlane _cluster;
+    private readonly KubeHelpers _kube;
+    private readonly string _relayNs;
+    private readonly string _shop;
+    private readonly List<OperatorProcess> _operators = [];
+
+    public OperatorTests(ControlPlane cluster)
+    {
+        _cluster = cluster;
+        _kube = new KubeHelpers(cluster);
+        var n = Interlocked.Increment(ref _counter);
+        _relayNs = $"relay-{n}";
+        _shop = $"shop-{n}";
+    }
+
+    public async Task InitializeAsync()
+    {
+        await _kube.DeleteAllRoutesAndCredentialsAsync();
+        await _cluster.EnsureNamespaceAsync(_relayNs);
+        await _cluster.EnsureNamespaceAsync(_shop);
+        await _kube.CreateRelayDeploymentAsync(_relayNs);
+    }
+
+    public Task DisposeAsync()
+    {
+        foreach (var op in _operators)
+        {
+            op.Dispose();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    [Theory]
+    [InlineData("senders: []\n  direct: {}", "spec.senders")]
+    [InlineData("senders: [\"a b.com\"]\n  direct: {}", "spec.senders")]
+    [InlineData("senders: [a.com]\n  relay: {host: h, tls: Bogus}", "spec.relay.tls")]
+    [InlineData("senders: [a.com]\n  relay: {host: h, port: 70000}", "spec.relay.port")]
+    [InlineData("senders: [a.com]\n  priority: 5000\n  direct: {}", "spec.priority")]
+    [InlineData("senders: [a.com]\n  direct: {}\n  reject: {}", "spec")]
+    [InlineData("senders: [a.com]", "spec")]
+    [InlineData("senders: [a.com]\n  recipients: [\"<>\"]\n  direct: {}", "spec.recipients")]
+    public async Task The_API_server_rejects_what_the_schema_can_check(string spec, string field)
+    {
+        var e = await Assert.ThrowsAsync<k8s.Autorest.HttpOperationException>(() => _kube.CreateAsync(Route("bad", spec)));
+        Assert.Equal(422, (int)e.Response.StatusCode);
+        Assert.Contains(field, e.Response.Content);
+    }
+
+    [Fact]
+    public async Task An_SES_route_with_its_credential_is_programmed_into_the_ConfigMap_Secret_and_workload()
+    {
+        await _kube.CreateSecretAsync(_shop, "ses-smtp", new() { ["username"] = "AKIASES", ["password"] = "ses-password-1" });
+        await _kube.CreateAsync(Credential("ses", "ses-smtp"));
+        await _kube.CreateAsync(Route("example-com-via-ses", "senders: [example.com, \"*.example.com\"]\n  relay: {host: email-smtp.eu-west-1.amazonaws.com, credentialRef: {name: ses}}"));
+        var op = await StartOperatorAsync();
+
+        await KubeHelpers.EventuallyAsync(async () => (await _kube.ConditionAsync(_shop, "example-com-via-ses", "Programmed"))?.Status == "True", "Programmed=True", () => op.Log);
+
+        var routes = await _kube.RoutesYamlAsync(_relayNs);
+        Assert.Contains($"name: {_shop}/example-com-via-ses", routes);
+        Assert.Contains("host: email-smtp.eu-west-1.amazonaws.com", routes);
+        Assert.Contains($"credential: {_shop}.ses", routes);
+        var secret = await _kube.RelaySecretAsync(_relayNs);
+        Assert.Equal("AKIASES", Encoding.UTF8.GetString(secret![$"{_shop}.ses.username"]));
+        Assert.Equal("ses-password-1", Encoding.UTF8.GetString(secret[$"{_shop}.ses.password"]));
+        var accepted = await _kube.ConditionAsync(_shop, "example-com-via-ses", "Accepted");
+        Assert.Equal(("True", "Accepted", 1L), (accepted!.Value.Status, accepted.Value.Reason, accepted.Value.Generation));
+        Assert.Equal("True", (await _kube.ConditionAsync(_shop, "ses", "Ready", "relaycredentials"))?.Status);
+        var hash = await _kube.DeploymentHashAsync(_relayNs);
+        Assert.StartsWith("sha256:", hash);
+        var status = (await _kube.GetAsync(_shop, "example-com-via-ses"))!.Value.GetProperty("status");
+        Assert.Equal(hash, status.GetProperty("configHash").GetString());
+        Assert.DoesNotContain("ses-password-1", op.Log);
+    }
+
+    [Fact]
+    public async Task Editing_a_route_changes_the_hash_and_the_controller_manager_rolls_a_new_ReplicaSet()
+    {
+        await _kube.CreateAsync(Route("direct", "senders: [example.org]\n  direct: {}"));
+        var op = await StartOperatorAsync();
+        await KubeHelpers.EventuallyAsync(async () => await _kube.DeploymentHashAsync(_relayNs) is not null, "the first hash", () => op.Log);
+        var first = await _kube.DeploymentHashAsync(_relayNs);
+        await KubeHelpers.EventuallyAsync(async () => (await ReplicaSetHashesAsync()).Contains(first!), "the first ReplicaSet", () => op.Log);
+
+        await _kube.PatchSpecAsync(_shop, "direct", new { senders = new[] { "example.org", "*.example.org" } });
+
+        await KubeHelpers.EventuallyAsync(async () => await _kube.DeploymentHashAsync(_relayNs) != first, "a new hash", () => op.Log);
+        var second = await _kube.DeploymentHashAsync(_relayNs);
+        await KubeHelpers.EventuallyAsync(async () => (await ReplicaSetHashesAsync()).Contains(second!), "a new ReplicaSet from kube-controller-manager", () => op.Log);
+        Assert.Contains("*.example.org", await _kube.RoutesYamlAsync(_relayNs));
+        var accepted = await _kube.ConditionAsync(_shop, "direct", "Accepted");
+        Assert.Equal(2L, accepted!.Value.Generation);
+    }
+
+    [Fact]
+    public async Task An_unchanged_resync_makes_zero_write_calls()
+    {
+        await _kube.CreateSecretAsync(_shop, "ses-smtp", new() { ["username"] = "u", ["password"] = "p" });
+        await _kube.CreateAsync(Credential("ses", "ses-smtp"));
+        await _kube.CreateAsync(Route("r1", "senders: [example.com]\n  relay: {host: smtp.example.com, credentialRef: {name: ses}}"));
+        await _kube.CreateAsync(Route("r2", "senders: [bad.example]\n  relay: {host: smtp.example.com, credentialRef: {name: missing}}"));
+        var op = await StartOperatorAsync();
+        await KubeHelpers.EventuallyAsync(async () => (await _kube.ConditionAsync(_shop, "r1", "Programmed"))?.Status == "True", "steady state", () => op.Log);
+        await Task.Delay(1500);
+
+        var writes = await op.MetricAsync("mailrelay_operator_writes_total");
+        var reconciles = await op.MetricAsync("mailrelay_operator_reconciles_total", "success");
+        var nonGet = await NonGetCallsAsync(op);
+        await Task.Delay(TimeSpan.FromSeconds(4)); // four resync periods
+
+        Assert.True(await op.MetricAsync("mailrelay_operator_reconciles_total", "success") >= reconciles + 3, "resyncs did not run");
+        Assert.Equal(writes, await op.MetricAsync("mailrelay_operator_writes_total"));
+        Assert.Equal(nonGet, await NonGetCallsAsync(op));
+    }
+
+    [Fact]
+    public async Task A_missing_credential_or_Secret_is_reported_with_an_Event_and_recovers_when_created()
+    {
+        await _kube.CreateAsync(Route("needs-cred", "senders: [example.com]\n  relay: {host: smtp.example.com, credentialRef: {name: ses}}"));
+        var op = await StartOperatorAsync();
+        await KubeHelpers.EventuallyAsync(async () => (await _kube.ConditionAsync(_shop, "needs-cred", "Accepted"))?.Reason == "CredentialNotFound", "CredentialNotFound", () => op.Log);
+        Assert.Equal("False", (await _kube.ConditionAsync(_shop, "needs-cred", "Programmed"))?.Status);
+        await KubeHelpers.EventuallyAsync(async () => (await EventReasonsAsync("needs-cred")).Contains("CredentialNotFound"), "a Warning Event", () => op.Log);
+
+        await _kube.CreateAsync(Credential("ses", "ses-smtp"));
+        await KubeHelpers.EventuallyAsync(async () => (await _kube.ConditionAsync(_shop, "needs-cred", "Accepted"))?.Reason == "CredentialNotReady", "CredentialNotReady (Secret missing)", () => op.Log);
+        Assert.Equal("SecretNotFound", (await _kube.ConditionAsync(_shop, "ses", "Ready", "relaycredentials"))?.Reason);
+        Assert.DoesNotContain($"{_shop}/needs-cred", await _kube.RoutesYamlAsync(_relayNs));
+
+        await _kube.CreateSecretAsync(_shop, "ses-smtp", new() { ["username"] = "u", ["password"] = "p" });
+        await KubeHelpers.EventuallyAsync(async () => (await _kube.ConditionAsync(_shop, "needs-cred", "Programmed"))?.Status == "True", "recovery", () => op.Log);
+        Assert.Contains($"{_shop}/needs-cred", await _kube.RoutesYamlAsync(_relayNs));
+    }
+
+    [Fact]
+    public async Task Rotating_the_source_Secret_updates_the_relay_Secret_and_rolls_the_relay()
+    {
+        await _kube.CreateSecretAsync(_shop, "ses-smtp", new() { ["username"] = "u", ["password"] = "old-password" });
+        await _kube.CreateAsync(Credential("ses", "ses-smtp"));
+        await _kube.CreateAsync(Route("r", "senders: [example.com]\n  relay: {host: smtp.example.com, credentialRef: {name: ses}}"));
+        var op = await StartOperatorAsync();
+        await KubeHelpers.EventuallyAsync(async () => (await _kube.ConditionAsync(_shop, "r", "Programmed"))?.Status == "True", "programmed", () => op.Log);
+        var before = await _kube.DeploymentHashAsync(_relayNs);
+
+        var secret = await _kube.Client.CoreV1.ReadNamespacedSecretAsync("ses-smtp", _shop);
+        secret.Data["password"] = "new-password"u8.ToArray();
+        await _kube.Client.CoreV1.ReplaceNamespacedSecretAsync(secret, "ses-smtp", _shop);
+
+        await KubeHelpers.EventuallyAsync(async () => Encoding.UTF8.GetString((await _kube.RelaySecretAsync(_relayNs))![$"{_shop}.ses.password"]) == "new-password", "the rotated password", () => op.Log);
+        await KubeHelpers.EventuallyAsync(async () => await _kube.DeploymentHashAsync(_relayNs) != before, "a roll", () => op.Log);
+        Assert.DoesNotContain("new-password", op.Log);
+    }
+
+    [Fact]
+    public async Task A_credential_in_another_namespace_is_refused()
+    {
+        var web = _shop + "-web";
+        await _cluster.EnsureNamespaceAsync(web);
+        await _kube.CreateSecretAsync(_shop, "ses-smtp", new() { ["username"] = "u", ["password"] = "p" });
+        await _kube.CreateAsync(Credential("ses", "ses-smtp"));
+        await _kube.CreateAsync(Route("borrower", "senders: [web.example]\n  relay: {host: smtp.example.com, credentialRef: {name: ses}}", web));
+        var op = await StartOperatorAsync();
+
+        await KubeHelpers.EventuallyAsync(async () => (await _kube.ConditionAsync(web, "borrower", "Accepted"))?.Reason == "CredentialNotFound", "CredentialNotFound", () => op.Log);
+        Assert.Contains("own namespace", (await _kube.ConditionAsync(web, "borrower", "Accepted"))!.Value.Message);
+        Assert.DoesNotContain("borrower", await _kube.RoutesYamlAsync(_relayNs));
+    }
+
+    [Fact]
+    public async Task The_newer_of_two_conflicting_routes_is_Conflicted_and_deleting_routes_removes_them()
+    {
+        await _kube.CreateAsync(Route("older", "senders: [example.com]\n  direct: {}"));
+        await Task.Delay(1100); // creationTimestamp has one-second resolution
+        await _kube.CreateAsync(Route("newer", "senders: [example.com]\n  reject: {message: no}"));
+        var op = await StartOperatorAsync();
+
+        await KubeHelpers.EventuallyAsync(async () => (await _kube.ConditionAsync(_shop, "newer", "Accepted"))?.Reason == "Conflicted", "Conflicted", () => op.Log);
+        Assert.Contains($"{_shop}/older", (await _kube.ConditionAsync(_shop, "newer", "Accepted"))!.Value.Message);
+        Assert.Equal("True", (await _kube.ConditionAsync(_shop, "older", "Accepted"))?.Status);
+
+        await _kube.DeleteAsync(_shop, "older");
+        await KubeHelpers.EventuallyAsync(async () => (await _kube.ConditionAsync(_shop, "newer", "Accepted"))?.Status == "True", "the newer route taking over", () => op.Log);
+        await _kube.DeleteAsync(_shop, "newer");
+        await KubeHelpers.EventuallyAsync(async () => !(await _kube.RoutesYamlAsync(_relayNs))!.Contains("name:", StringComparison.Ordinal), "an empty table", () => op.Log);
+    }
+
+    [Fact]
+    public async Task The_operator_recovers_when_the_API_server_restarts_mid_run()
+    {
+        await _kube.CreateAsync(Route("before", "senders: [before.example]\n  direct: {}"));
+        var op = await StartOperatorAsync();
+        await KubeHelpers.EventuallyAsync(async () => (await _kube.RoutesYamlAsync(_relayNs))?.Contains("before.example", StringComparison.Ordinal) == true, "the first table", () => op.Log);
+
+        _cluster.StopApiServer();
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        await _cluster.StartApiServerAsync();
+        await _kube.CreateAsync(Route("after", "senders: [after.example]\n  direct: {}"));
+
+        await KubeHelpers.EventuallyAsync(async () => (await _kube.RoutesYamlAsync(_relayNs))?.Contains("after.example", StringComparison.Ordinal) == true, "the route created after the restart", () => op.Log, TimeSpan.FromSeconds(60));
+        Assert.True(op.Running);
+    }
+
+    [Fact]
+    public async Task With_two_instances_exactly_one_writes_and_the_other_takes_over_when_it_dies()
+    {
+        await _kube.CreateAsync(Route("ha", "senders: [ha.example]\n  direct: {}"));
+        var a = await StartOperatorAsync(leaderElect: true);
+        var b = await StartOperatorAsync(leaderElect: true);
+        await KubeHelpers.EventuallyAsync(async () => await _kube.RoutesYamlAsync(_relayNs) is { } y && y.Contains("ha.example", StringComparison.Ordinal), "the first table", () => a.Log + b.Log);
+        await KubeHelpers.EventuallyAsync(async () => await a.MetricAsync("mailrelay_operator_leader") + await b.MetricAsync("mailrelay_operator_leader") == 1, "one leader", () => a.Log + b.Log);
+
+        var (leader, standby) = await a.MetricAsync("mailrelay_operator_leader") == 1 ? (a, b) : (b, a);
+        Assert.True(await leader.MetricAsync("mailrelay_operator_writes_total") > 0);
+        Assert.Equal(0, await standby.MetricAsync("mailrelay_operator_writes_total"));
+
+        leader.Kill();
+        var killedAt = DateTime.UtcNow;
+        await _kube.CreateAsync(Route("after-failover", "senders: [failover.example]\n  direct: {}"));
+        await KubeHelpers.EventuallyAsync(async () => (await _kube.RoutesYamlAsync(_relayNs))?.Contains("failover.example", StringComparison.Ordinal) == true, "the standby taking over", () => standby.Log, TimeSpan.FromSeconds(40));
+        Assert.True(DateTime.UtcNow - killedAt < TimeSpan.FromSeconds(25), $"took {DateTime.UtcNow - killedAt}");
+        Assert.Equal(1, await standby.MetricAsync("mailrelay_operator_leader"));
+    }
+
+    private async Task<OperatorProcess> StartOperatorAsync(bool leaderElect = false)
+    {
+        var op = await OperatorProcess.StartAsync(_cluster, _relayNs, leaderElect);
+        _operators.Add(op);
+        return op;
+    }
+
+    private string Route(string name, string spec, string? ns = null) =>
+        $"apiVersion: mailrelay.io/v1alpha1\nkind: MailRoute\nmetadata: {{name: {name}, namespace: {ns ?? _shop}}}\nspec:\n  {spec}\n";
+
+    private string Credential(string name, string secret) =>
+        $"apiVersion: mailrelay.io/v1alpha1\nkind: RelayCredential\nmetadata: {{name: {name}, namespace: {_shop}}}\nspec:\n  secretRef: {{name: {secret}}}\n";
+
+    private async Task<List<string>> ReplicaSetHashesAsync()
+    {
+        var sets = await _kube.Client.AppsV1.ListNamespacedReplicaSetAsync(_relayNs);
+        return sets.Items.Select(rs => (rs.Spec.Template.Metadata.Annotations is { } a && a.TryGetValue("mailrelay.io/config-hash", out var h) ? h : string.Empty)).ToList();
+    }
+
+    private async Task<List<string>> EventReasonsAsync(string name)
+    {
+        var events = await _kube.Client.CoreV1.ListNamespacedEventAsync(_shop, fieldSelector: $"involvedObject.name={name}");
+        return events.Items.Select(e => e.Reason).ToList();
+    }
+
+    private static async Task<double> NonGetCallsAsync(OperatorProcess op) =>
+        await op.MetricAsync("mailrelay_operator_api_calls_total", "POST") + await op.MetricAsync("mailrelay_operator_api_calls_total", "PUT")
+        + await op.MetricAsync("mailrelay_operator_api_calls_total", "PATCH") + await op.MetricAsync("mailrelay_operator_api_calls_total", "DELETE");
+}

@@ -1,0 +1,72 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace MailRelay.EndToEnd.Tests.Peers;
+
+/// <summary>The real operator program (src/Operator) run as a process against the test control plane.</summary>
+public sealed class OperatorProcess : IDisposable
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(3) };
+    private readonly PeerProcess _process;
+
+    private OperatorProcess(PeerProcess process, int metricsPort)
+    {
+        _process = process;
+        MetricsPort = metricsPort;
+    }
+
+    public int MetricsPort { get; }
+
+    public string Log => _process.Output;
+
+    public bool Running => _process.Running;
+
+    /// <summary>Starts the operator; returns once /healthz answers.</summary>
+    public static async Task<OperatorProcess> StartAsync(ControlPlane cluster, string @namespace, bool leaderElect = false, string resyncSeconds = "1", string identity = "")
+    {
+        var port = FreePort.Get();
+        var env = new Dictionary<string, string> { ["MAILRELAY_RESYNC_PERIOD"] = resyncSeconds };
+        var process = new PeerProcess("dotnet",
+        [
+            TestPaths.OperatorDll, "--kubeconfig", cluster.Kubeconfig, "--namespace", @namespace,
+            "--relay-workload", "deployment/mail-relay", "--leader-elect", leaderElect ? "true" : "false",
+            "--metrics", $"127.0.0.1:{port}", "--watch-timeout", "60",
+        ], env);
+        var op = new OperatorProcess(process, port);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            try
+            {
+                using var r = await Http.GetAsync(new Uri($"http://127.0.0.1:{port}/healthz"));
+                if (r.IsSuccessStatusCode)
+                {
+                    return op;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+            }
+
+            if (!process.Running || DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException("operator did not start:\n" + process.Output);
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>The sum of a metric's samples (all label sets matching <paramref name="labelFilter"/>).</summary>
+    public async Task<double> MetricAsync(string name, string labelFilter = "")
+    {
+        var text = await Http.GetStringAsync(new Uri($"http://127.0.0.1:{MetricsPort}/metrics"));
+        return Regex.Matches(text, $@"^{Regex.Escape(name)}(\{{[^}}]*\}})?\s+(\S+)$", RegexOptions.Multiline)
+            .Where(m => m.Groups[1].Value.Contains(labelFilter, StringComparison.Ordinal))
+            .Sum(m => double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
+    }
+
+    public void Kill() => _process.Dispose();
+
+    public void Dispose() => _process.Dispose();
+}
