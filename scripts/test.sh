@@ -5,6 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-test-deps.sh || exit 1
+bash scripts/build-control-plane.sh || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 dotnet restore MailRelayOperator.sln -v q || exit 1

@@ -1,0 +1,145 @@
+using System.Reflection;
+using System.Text.Json.Serialization;
+using k8s;
+using k8s.Models;
+using MailRelay.Operator.Entities;
+
+namespace MailRelay.Operator.Tests.Entities;
+
+/// <summary>
+/// The C# entities are the source of truth for the resources' shape: every JSON property of the
+/// spec/status types must be in the CRD's schema, and every schema property must be a property
+/// of the types (both directions), with compatible types; names, group and version must agree.
+/// </summary>
+public class CrdDriftTests
+{
+    public static TheoryData<string, Type> Crds() => new()
+    {
+        { "mailroutes.mailrelay.io.yaml", typeof(MailRoute) },
+        { "relaycredentials.mailrelay.io.yaml", typeof(RelayCredential) },
+    };
+
+    [Theory]
+    [MemberData(nameof(Crds))]
+    public void Crd_names_match_the_entity_attribute(string file, Type entity)
+    {
+        var crd = Load(file);
+        var attribute = entity.GetCustomAttribute<KubernetesEntityAttribute>()!;
+        Assert.Equal(attribute.Group, crd.Spec.Group);
+        Assert.Equal(attribute.Kind, crd.Spec.Names.Kind);
+        Assert.Equal(attribute.PluralName, crd.Spec.Names.Plural);
+        Assert.Equal($"{attribute.PluralName}.{attribute.Group}", crd.Metadata.Name);
+        var version = Assert.Single(crd.Spec.Versions);
+        Assert.Equal(attribute.ApiVersion, version.Name);
+        Assert.NotNull(version.Subresources?.Status);
+        Assert.Equal("Namespaced", crd.Spec.Scope);
+    }
+
+    [Theory]
+    [MemberData(nameof(Crds))]
+    public void Schema_and_entity_types_describe_the_same_fields(string file, Type entity)
+    {
+        var schema = Assert.Single(Load(file).Spec.Versions).Schema.OpenAPIV3Schema;
+        var problems = new List<string>();
+        Compare("spec", entity.GetProperty("Spec")!.PropertyType, schema.Properties["spec"], problems);
+        Compare("status", entity.GetProperty("Status")!.PropertyType, schema.Properties["status"], problems);
+        Assert.Empty(problems);
+    }
+
+    [Fact]
+    public void The_drift_check_notices_a_missing_field()
+    {
+        var schema = Assert.Single(Load("mailroutes.mailrelay.io.yaml").Spec.Versions).Schema.OpenAPIV3Schema;
+        var spec = schema.Properties["spec"];
+        spec.Properties.Remove("priority");
+        spec.Properties["unknownField"] = new V1JSONSchemaProps { Type = "string" };
+        var problems = new List<string>();
+        Compare("spec", typeof(MailRouteSpec), spec, problems);
+        Assert.Contains(problems, p => p.Contains("spec.priority", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("spec.unknownField", StringComparison.Ordinal));
+    }
+
+    private static V1CustomResourceDefinition Load(string file) =>
+        KubernetesYaml.Deserialize<V1CustomResourceDefinition>(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "crds", file)));
+
+    private static void Compare(string path, Type type, V1JSONSchemaProps schema, List<string> problems)
+    {
+        var expected = SchemaType(type);
+        if (expected != schema.Type)
+        {
+            problems.Add($"{path}: C# {type.Name} is '{expected}', the schema says '{schema.Type}'");
+            return;
+        }
+
+        if (expected == "array")
+        {
+            var element = (Nullable.GetUnderlyingType(type) ?? type).GetGenericArguments()[0];
+            Compare(path + "[]", element, ItemsOf(schema), problems);
+            return;
+        }
+
+        if (expected != "object" || type == typeof(V1Condition))
+        {
+            if (type == typeof(V1Condition))
+            {
+                foreach (var field in new[] { "type", "status", "reason", "message", "lastTransitionTime", "observedGeneration" })
+                {
+                    if (schema.Properties?.ContainsKey(field) != true)
+                    {
+                        problems.Add($"{path}.{field}: missing from the schema");
+                    }
+                }
+            }
+
+            return;
+        }
+
+        var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.GetCustomAttribute<JsonPropertyNameAttribute>() is not null)
+            .ToDictionary(p => p.GetCustomAttribute<JsonPropertyNameAttribute>()!.Name, p => p.PropertyType);
+        var schemaProperties = schema.Properties ?? new Dictionary<string, V1JSONSchemaProps>();
+        foreach (var (name, propertyType) in properties)
+        {
+            if (!schemaProperties.TryGetValue(name, out var child))
+            {
+                problems.Add($"{path}.{name}: in the C# type, missing from the CRD schema");
+                continue;
+            }
+
+            Compare($"{path}.{name}", propertyType, child, problems);
+        }
+
+        foreach (var name in schemaProperties.Keys.Where(n => !properties.ContainsKey(n)))
+        {
+            problems.Add($"{path}.{name}: in the CRD schema, missing from the C# type");
+        }
+    }
+
+    private static V1JSONSchemaProps ItemsOf(V1JSONSchemaProps schema) => schema.Items switch
+    {
+        V1JSONSchemaProps props => props,
+        null => new V1JSONSchemaProps(),
+        var other => KubernetesJson.Deserialize<V1JSONSchemaProps>(KubernetesJson.Serialize(other)),
+    };
+
+    private static string SchemaType(Type type)
+    {
+        var t = Nullable.GetUnderlyingType(type) ?? type;
+        if (t == typeof(string))
+        {
+            return "string";
+        }
+
+        if (t == typeof(int) || t == typeof(long))
+        {
+            return "integer";
+        }
+
+        if (t == typeof(bool))
+        {
+            return "boolean";
+        }
+
+        return t.IsGenericType && t.GetGenericTypeDefinition() == typeof(List<>) ? "array" : "object";
+    }
+}
