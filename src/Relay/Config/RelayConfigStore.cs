@@ -68,6 +68,11 @@ public sealed class RelayConfigStore(RelayOptions options, ILogger<RelayConfigSt
 
     private bool Fail(string error)
     {
+        if (error == LastError)
+        {
+            return false; // the same problem again: already logged and counted
+        }
+
         LastError = error;
         RelayMetrics.ConfigReloads.WithLabels("failure").Inc();
         RelayMetrics.ConfigLastReloadFailed.Set(1);

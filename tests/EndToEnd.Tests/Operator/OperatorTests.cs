@@ -5,7 +5,8 @@ using MailRelay.EndToEnd.Tests.Peers;
 namespace MailRelay.EndToEnd.Tests.Operator;
 
 /// <summary>The operator against a real API server and controller manager (Kubernetes 1.20 from Debian's source).</summary>
-public sealed class OperatorTests : IClassFixture<ControlPlane>, IAsyncLifetime
+[Collection(ControlPlaneCollection.Name)]
+public sealed class OperatorTests : IAsyncLifetime
 {
     private static int _counter;
     private readonly ControlPlane _cluster;
