@@ -12,6 +12,9 @@ namespace MailRelay.EndToEnd.Tests.Peers;
 public sealed class ControlPlane : IAsyncLifetime
 {
     public const string Token = "mailrelay-test-admin-token";
+
+    /// <summary>A token for the operator's ServiceAccount identity, with no rights but those deploy/operator/rbac.yaml grants.</summary>
+    public const string OperatorToken = "mailrelay-test-operator-token";
     private PeerProcess? _etcd;
     private PeerProcess? _apiserver;
     private PeerProcess? _controllerManager;
@@ -22,6 +25,9 @@ public sealed class ControlPlane : IAsyncLifetime
     public int ApiPort { get; private set; }
 
     public string Kubeconfig => Path.Combine(Dir, "kubeconfig");
+
+    /// <summary>A kubeconfig that authenticates as the operator's ServiceAccount.</summary>
+    public string OperatorKubeconfig => Path.Combine(Dir, "kubeconfig-operator");
 
     public IKubernetes Client { get; private set; } = null!;
 
@@ -43,7 +49,9 @@ public sealed class ControlPlane : IAsyncLifetime
             await File.WriteAllTextAsync(Path.Combine(Dir, "sa.pub"), rsa.ExportSubjectPublicKeyInfoPem());
         }
 
-        await File.WriteAllTextAsync(Path.Combine(Dir, "tokens.csv"), $"{Token},admin,admin,\"system:masters\"\n");
+        await File.WriteAllTextAsync(Path.Combine(Dir, "tokens.csv"),
+            $"{Token},admin,admin,\"system:masters\"\n" +
+            $"{OperatorToken},system:serviceaccount:mail-relay:mailrelay-operator,operator,\"system:serviceaccounts,system:serviceaccounts:mail-relay,system:authenticated\"\n");
         _etcdPort = FreePort.Get();
         ApiPort = FreePort.Get();
         await File.WriteAllTextAsync(Kubeconfig, $$"""
@@ -61,6 +69,7 @@ public sealed class ControlPlane : IAsyncLifetime
             current-context: test
             """);
 
+        await File.WriteAllTextAsync(OperatorKubeconfig, (await File.ReadAllTextAsync(Kubeconfig)).Replace(Token, OperatorToken, StringComparison.Ordinal));
         await StartEtcdAsync();
         await StartApiServerAsync();
         Client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Kubeconfig));

@@ -22,14 +22,14 @@ public sealed class OperatorProcess : IDisposable
     public bool Running => _process.Running;
 
     /// <summary>Starts the operator; returns once /healthz answers.</summary>
-    public static async Task<OperatorProcess> StartAsync(ControlPlane cluster, string @namespace, bool leaderElect = false, string resyncSeconds = "1", string identity = "")
+    public static async Task<OperatorProcess> StartAsync(ControlPlane cluster, string @namespace, bool leaderElect = false, string resyncSeconds = "1", string? kubeconfig = null, string workload = "deployment/mail-relay")
     {
         var port = FreePort.Get();
         var env = new Dictionary<string, string> { ["MAILRELAY_RESYNC_PERIOD"] = resyncSeconds };
         var process = new PeerProcess("dotnet",
         [
-            TestPaths.OperatorDll, "--kubeconfig", cluster.Kubeconfig, "--namespace", @namespace,
-            "--relay-workload", "deployment/mail-relay", "--leader-elect", leaderElect ? "true" : "false",
+            TestPaths.OperatorDll, "--kubeconfig", kubeconfig ?? cluster.Kubeconfig, "--namespace", @namespace,
+            "--relay-workload", workload, "--leader-elect", leaderElect ? "true" : "false",
             "--metrics", $"127.0.0.1:{port}", "--watch-timeout", "60",
         ], env);
         var op = new OperatorProcess(process, port);
