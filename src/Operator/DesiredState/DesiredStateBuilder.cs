@@ -60,7 +60,12 @@ public static class DesiredStateBuilder
 
                 if (!credentialVerdict.Ok)
                 {
-                    routeVerdicts.Add(Reject(ConditionReasons.CredentialNotReady,
+                    // No Secret means no credential to be had (CredentialNotFound, as for a missing
+                    // RelayCredential); a Secret without the keys is a credential not ready yet.
+                    var reason = credentialVerdict.Reason == ConditionReasons.SecretNotFound
+                        ? ConditionReasons.CredentialNotFound
+                        : ConditionReasons.CredentialNotReady;
+                    routeVerdicts.Add(Reject(reason,
                         $"RelayCredential {ns}/{credentialRef.Name} is not ready: {credentialVerdict.Reason}: {credentialVerdict.Message}"));
                     continue;
                 }

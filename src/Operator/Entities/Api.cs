@@ -35,10 +35,10 @@ public static class ConditionReasons
     /// <summary>The spec breaks a rule the schema cannot express.</summary>
     public const string InvalidSpec = "InvalidSpec";
 
-    /// <summary>The referenced RelayCredential does not exist.</summary>
+    /// <summary>The referenced RelayCredential, or the Secret it names, does not exist.</summary>
     public const string CredentialNotFound = "CredentialNotFound";
 
-    /// <summary>The referenced RelayCredential is not Ready.</summary>
+    /// <summary>The referenced RelayCredential's Secret lacks the username or password key.</summary>
     public const string CredentialNotReady = "CredentialNotReady";
 
     /// <summary>An older route claims the same sender/recipient patterns at the same priority.</summary>

@@ -135,11 +135,19 @@ public sealed class OperatorTests : IAsyncLifetime
         await KubeHelpers.EventuallyAsync(async () => (await EventReasonsAsync("needs-cred")).Contains("CredentialNotFound"), "a Warning Event", () => op.Log);
 
         await _kube.CreateAsync(Credential("ses", "ses-smtp"));
-        await KubeHelpers.EventuallyAsync(async () => (await _kube.ConditionAsync(_shop, "needs-cred", "Accepted"))?.Reason == "CredentialNotReady", "CredentialNotReady (Secret missing)", () => op.Log);
-        Assert.Equal("SecretNotFound", (await _kube.ConditionAsync(_shop, "ses", "Ready", "relaycredentials"))?.Reason);
+        await KubeHelpers.EventuallyAsync(async () => (await _kube.ConditionAsync(_shop, "ses", "Ready", "relaycredentials"))?.Reason == "SecretNotFound", "SecretNotFound", () => op.Log);
+        var stillMissing = await _kube.ConditionAsync(_shop, "needs-cred", "Accepted");
+        Assert.Equal("CredentialNotFound", stillMissing?.Reason);
+        Assert.Contains("SecretNotFound", stillMissing!.Value.Message);
         Assert.DoesNotContain($"{_shop}/needs-cred", await _kube.RoutesYamlAsync(_relayNs));
 
-        await _kube.CreateSecretAsync(_shop, "ses-smtp", new() { ["username"] = "u", ["password"] = "p" });
+        await _kube.CreateSecretAsync(_shop, "ses-smtp", new() { ["username"] = "u" });
+        await KubeHelpers.EventuallyAsync(async () => (await _kube.ConditionAsync(_shop, "needs-cred", "Accepted"))?.Reason == "CredentialNotReady", "CredentialNotReady (password key missing)", () => op.Log);
+        Assert.Equal("KeyMissing", (await _kube.ConditionAsync(_shop, "ses", "Ready", "relaycredentials"))?.Reason);
+
+        var secret = await _kube.Client.CoreV1.ReadNamespacedSecretAsync("ses-smtp", _shop);
+        secret.Data["password"] = "p"u8.ToArray();
+        await _kube.Client.CoreV1.ReplaceNamespacedSecretAsync(secret, "ses-smtp", _shop);
         await KubeHelpers.EventuallyAsync(async () => (await _kube.ConditionAsync(_shop, "needs-cred", "Programmed"))?.Status == "True", "recovery", () => op.Log);
         Assert.Contains($"{_shop}/needs-cred", await _kube.RoutesYamlAsync(_relayNs));
     }
@@ -231,6 +239,16 @@ public sealed class OperatorTests : IAsyncLifetime
         await KubeHelpers.EventuallyAsync(async () => (await _kube.RoutesYamlAsync(_relayNs))?.Contains("failover.example", StringComparison.Ordinal) == true, "the standby taking over", () => standby.Log, TimeSpan.FromSeconds(40));
         Assert.True(DateTime.UtcNow - killedAt < TimeSpan.FromSeconds(25), $"took {DateTime.UtcNow - killedAt}");
         Assert.Equal(1, await standby.MetricAsync("mailrelay_operator_leader"));
+    }
+
+    [Fact]
+    public async Task SIGTERM_stops_the_operator_promptly()
+    {
+        var op = await StartOperatorAsync(leaderElect: true);
+        await KubeHelpers.EventuallyAsync(async () => await op.MetricAsync("mailrelay_operator_leader") == 1, "leadership", () => op.Log);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        Assert.True(op.Stop(TimeSpan.FromSeconds(15)), "no exit on SIGTERM:\n" + op.Log);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15));
     }
 
     private async Task<OperatorProcess> StartOperatorAsync(bool leaderElect = false)

@@ -68,5 +68,8 @@ public sealed class OperatorProcess : IDisposable
 
     public void Kill() => _process.Dispose();
 
+    /// <summary>SIGTERM; true when the operator exited by itself within <paramref name="grace"/>.</summary>
+    public bool Stop(TimeSpan grace) => _process.Stop(grace);
+
     public void Dispose() => _process.Dispose();
 }
