@@ -25,7 +25,7 @@ public static class OperatorCommandLine
     public static RootCommand Build(Func<OperatorOptions, CancellationToken, Task<int>> run, Func<IReadOnlyList<string>, string, bool, int> render)
     {
         var root = new RootCommand("MailRelayOperator: reconciles MailRoutes and RelayCredentials into the relay's ConfigMap and Secret.");
-        var runOptions = RunOptions.ToDictionary(o => o.Name, o => Text(o.Name, o.Default, o.Help));
+        var runOptions = RunOptions.ToDictionary(o => o.Name, o => EnvironmentOption.Text(o.Name, o.Default, o.Help));
         foreach (var option in runOptions.Values)
         {
             root.Options.Add(option);
@@ -46,7 +46,7 @@ public static class OperatorCommandLine
 
         var renderCommand = new Command("render", "Offline: print the ConfigMap and Secret that resource files produce, and each resource's verdict.");
         var files = new Option<string[]>("-f", "--filename") { Description = "files or directories of MailRoute, RelayCredential and Secret manifests", Required = true, AllowMultipleArgumentsPerToken = true };
-        var ns = Text("--namespace", "mail-relay", "namespace written into the output");
+        var ns = EnvironmentOption.Text("--namespace", "mail-relay", "namespace written into the output");
         var showSecrets = new Option<bool>("--show-secrets") { Description = "print credential values (base64) instead of redacting them" };
         renderCommand.Options.Add(files);
         renderCommand.Options.Add(ns);
@@ -102,9 +102,4 @@ public static class OperatorCommandLine
         return File.Exists(path) ? File.ReadAllText(path).Trim() : null;
     }
 
-    private static Option<string?> Text(string name, string? fallback, string help) => new(name)
-    {
-        Description = $"{help} [env {EnvironmentDefaults.VariableFor(name)}]",
-        DefaultValueFactory = _ => EnvironmentDefaults.Get(name, fallback),
-    };
 }

@@ -42,7 +42,7 @@ public static class RelayCommandLine
         Func<ExplainRequest, int> explain)
     {
         var root = new RootCommand("MailRelayOperator relay: accepts mail from cluster apps and delivers it by route.");
-        var runOptions = RunOptions.ToDictionary(o => o.Name, o => Text(o.Name, o.Default, o.Help));
+        var runOptions = RunOptions.ToDictionary(o => o.Name, o => EnvironmentOption.Text(o.Name, o.Default, o.Help));
         foreach (var option in runOptions.Values)
         {
             root.Options.Add(option);
@@ -65,10 +65,10 @@ public static class RelayCommandLine
         });
 
         var explainCommand = new Command("explain", "Print the route a message would take, and why.");
-        var routes = Text("--routes", "/etc/mailrelay/routes/routes.yaml", "routing table file");
+        var routes = EnvironmentOption.Text("--routes", "/etc/mailrelay/routes/routes.yaml", "routing table file");
         var from = new Option<string>("--from") { Description = "envelope sender (use '<>' for the null sender)", Required = true };
         var to = new Option<string[]>("--to") { Description = "recipient (repeatable)", Required = true, AllowMultipleArgumentsPerToken = true };
-        var defaultAction = Text("--default-action", "direct", "direct|reject for mail that no route matches");
+        var defaultAction = EnvironmentOption.Text("--default-action", "direct", "direct|reject for mail that no route matches");
         explainCommand.Options.Add(routes);
         explainCommand.Options.Add(from);
         explainCommand.Options.Add(to);
@@ -150,11 +150,6 @@ public static class RelayCommandLine
         _ => throw new ArgumentException($"--default-action: '{text}' is not direct or reject"),
     };
 
-    private static Option<string?> Text(string name, string? fallback, string help) => new(name)
-    {
-        Description = $"{help} [env {EnvironmentDefaults.VariableFor(name)}]",
-        DefaultValueFactory = _ => EnvironmentDefaults.Get(name, fallback),
-    };
 }
 
 /// <summary>The arguments of <c>explain</c>.</summary>

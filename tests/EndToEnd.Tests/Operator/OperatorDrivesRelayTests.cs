@@ -13,7 +13,7 @@ namespace MailRelay.EndToEnd.Tests.Operator;
 public sealed class OperatorDrivesRelayTests(ControlPlane cluster) : IDisposable
 {
     private readonly KubeHelpers _kube = new(cluster);
-    private readonly List<IDisposable> _peers = [];
+    private readonly PeerSet _peers = new();
     private readonly string _dir = TestPaths.TempDir("op-relay");
 
     [Fact]
@@ -62,13 +62,7 @@ public sealed class OperatorDrivesRelayTests(ControlPlane cluster) : IDisposable
         Assert.DoesNotContain("operator-made-password", relay.Log + op.Log);
     }
 
-    public void Dispose()
-    {
-        foreach (var peer in Enumerable.Reverse(_peers))
-        {
-            peer.Dispose();
-        }
-    }
+    public void Dispose() => _peers.Dispose();
 
     private async Task MountAsync(string relayNs, string routesDir, string credentialsDir)
     {
@@ -78,9 +72,5 @@ public sealed class OperatorDrivesRelayTests(ControlPlane cluster) : IDisposable
     }
 
     private T Keep<T>(T peer)
-        where T : IDisposable
-    {
-        _peers.Add(peer);
-        return peer;
-    }
+        where T : IDisposable => _peers.Keep(peer);
 }

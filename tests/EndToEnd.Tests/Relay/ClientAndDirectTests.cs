@@ -7,7 +7,7 @@ namespace MailRelay.EndToEnd.Tests.Relay;
 public sealed class ClientAndDirectTests : IDisposable
 {
     private readonly string _dir = TestPaths.TempDir("client-direct");
-    private readonly List<IDisposable> _peers = [];
+    private readonly PeerSet _peers = new();
 
     [Fact]
     public async Task AUTH_is_offered_only_after_STARTTLS_and_lets_an_outside_client_relay()
@@ -87,20 +87,10 @@ public sealed class ClientAndDirectTests : IDisposable
         Assert.Contains("deliveries: 2 (recipients split by route)", output);
     }
 
-    public void Dispose()
-    {
-        foreach (var peer in Enumerable.Reverse(_peers))
-        {
-            peer.Dispose();
-        }
-    }
+    public void Dispose() => _peers.Dispose();
 
     private T Keep<T>(T peer)
-        where T : IDisposable
-    {
-        _peers.Add(peer);
-        return peer;
-    }
+        where T : IDisposable => _peers.Keep(peer);
 
     private async Task<RelayProcess> StartRelayAsync(Dnsmasq dns, SmtpSink sink, params string[] extra)
     {

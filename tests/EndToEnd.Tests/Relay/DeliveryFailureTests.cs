@@ -6,7 +6,7 @@ namespace MailRelay.EndToEnd.Tests.Relay;
 public sealed class DeliveryFailureTests : IDisposable
 {
     private readonly string _dir = TestPaths.TempDir("failures");
-    private readonly List<IDisposable> _peers = [];
+    private readonly PeerSet _peers = new();
 
     [Theory]
     [InlineData("wrong-name")]
@@ -167,20 +167,10 @@ public sealed class DeliveryFailureTests : IDisposable
         Assert.Equal(0, (await Swaks.SendAsync(relay.SmtpPort, "orders@example.com", ["bob@gmail.test"], "--quit-after", "RCPT")).ExitCode);
     }
 
-    public void Dispose()
-    {
-        foreach (var peer in Enumerable.Reverse(_peers))
-        {
-            peer.Dispose();
-        }
-    }
+    public void Dispose() => _peers.Dispose();
 
     private T Keep<T>(T peer)
-        where T : IDisposable
-    {
-        _peers.Add(peer);
-        return peer;
-    }
+        where T : IDisposable => _peers.Keep(peer);
 
     private async Task<RelayProcess> StartRelayAsync(int upstreamPort, string caFile, string retryMin = "1s", string[]? extra = null)
     {
