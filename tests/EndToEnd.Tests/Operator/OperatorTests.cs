@@ -242,6 +242,19 @@ public sealed class OperatorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Watches_that_time_out_are_restarted_and_still_deliver_events()
+    {
+        var op = await OperatorProcess.StartAsync(_cluster, _relayNs, watchTimeoutSeconds: "2", resyncSeconds: "3600");
+        _operators.Add(op);
+        await KubeHelpers.EventuallyAsync(async () => await _kube.RoutesYamlAsync(_relayNs) is not null, "the first table", () => op.Log);
+        await Task.Delay(TimeSpan.FromSeconds(7)); // several server-side watch timeouts
+
+        await _kube.CreateAsync(Route("late", "senders: [late.example]\n  direct: {}"));
+
+        await KubeHelpers.EventuallyAsync(async () => (await _kube.RoutesYamlAsync(_relayNs))?.Contains("late.example", StringComparison.Ordinal) == true, "the event after the restarts (no resync)", () => op.Log, TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
     public async Task SIGTERM_stops_the_operator_promptly()
     {
         var op = await StartOperatorAsync(leaderElect: true);

@@ -22,7 +22,7 @@ public sealed class OperatorProcess : IDisposable
     public bool Running => _process.Running;
 
     /// <summary>Starts the operator; returns once /healthz answers.</summary>
-    public static async Task<OperatorProcess> StartAsync(ControlPlane cluster, string @namespace, bool leaderElect = false, string resyncSeconds = "1", string? kubeconfig = null, string workload = "deployment/mail-relay")
+    public static async Task<OperatorProcess> StartAsync(ControlPlane cluster, string @namespace, bool leaderElect = false, string resyncSeconds = "1", string? kubeconfig = null, string workload = "deployment/mail-relay", string watchTimeoutSeconds = "60")
     {
         var port = FreePort.Get();
         var env = new Dictionary<string, string> { ["MAILRELAY_RESYNC_PERIOD"] = resyncSeconds };
@@ -30,7 +30,7 @@ public sealed class OperatorProcess : IDisposable
         [
             TestPaths.OperatorDll, "--kubeconfig", kubeconfig ?? cluster.Kubeconfig, "--namespace", @namespace,
             "--relay-workload", workload, "--leader-elect", leaderElect ? "true" : "false",
-            "--metrics", $"127.0.0.1:{port}", "--watch-timeout", "60",
+            "--metrics", $"127.0.0.1:{port}", "--watch-timeout", watchTimeoutSeconds,
         ], env);
         var op = new OperatorProcess(process, port);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);

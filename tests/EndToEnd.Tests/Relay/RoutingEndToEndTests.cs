@@ -91,6 +91,17 @@ public sealed class RoutingEndToEndTests(RelayWorld world) : IClassFixture<Relay
         Assert.Contains("554 5.7.1 relay access denied", transcript);
     }
 
+    [Theory]
+    [InlineData("someone@exa mple.com", "bob@gmail.test")]
+    [InlineData("someone@-bad-.example", "bob@gmail.test")]
+    [InlineData("orders@example.com", "bob@under_score-.example")]
+    public async Task A_malformed_address_gets_a_5xx_reply(string from, string to)
+    {
+        var (code, transcript) = await Swaks.SendAsync(world.Relay.SmtpPort, from, [to], "--quit-after", "RCPT");
+        Assert.NotEqual(0, code);
+        Assert.Matches(@"<\*\* +5\d\d ", transcript);
+    }
+
     [Fact]
     public async Task An_over_size_message_gets_552()
     {
