@@ -61,7 +61,7 @@ public static class RelayHost
         services.AddSingleton(TrustAnchors.Load(options.TrustCaFile));
         services.AddSingleton(new RetryPolicy(options.RetryMin, options.RetryMax, options.MaxQueueLifetime));
         services.AddSingleton(MxResolver.Create(options.DnsServer));
-        services.AddSingleton(sp => new SmtpConnectionPool(sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new SmtpConnectionPool(sp.GetRequiredService<TimeProvider>()) { MaxIdlePerKey = options.DeliveryConcurrency });
         services.AddSingleton<RelayAgent>();
         services.AddSingleton<DirectAgent>();
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<DeliveryScheduler>(sp, options.DeliveryConcurrency));

@@ -53,7 +53,8 @@ public sealed class DirectAgent(RelayOptions options, MxResolver mx, ILogger<Dir
                 };
                 try
                 {
-                    await client.ConnectAsync(address.ToString(), options.DirectPort, SecureSocketOptions.StartTlsWhenAvailable, ct);
+                    var socket = await SmtpSocket.ConnectAsync(address.ToString(), options.DirectPort, options.SmtpTimeout, ct);
+                    await client.ConnectAsync(socket, host, options.DirectPort, SecureSocketOptions.StartTlsWhenAvailable, ct);
                     var results = await MessageTransmitter.SendAsync(client, request, ct);
                     SmtpConnectionPool.Close(client);
                     return results;

@@ -65,7 +65,8 @@ public sealed class RelayAgent(RelayOptions options, TrustAnchors anchors, SmtpC
         client.CheckCertificateRevocation = false;
         client.ServerCertificateValidationCallback = TlsPolicy.Validator(target.Tls, anchors);
         client.LocalDomain = options.HostName;
-        await client.ConnectAsync(target.Host, target.Port, TlsPolicy.SocketOptions(target.Tls, target.ImplicitTls), ct);
+        var socket = await SmtpSocket.ConnectAsync(target.Host, target.Port, options.SmtpTimeout, ct);
+        await client.ConnectAsync(socket, target.Host, target.Port, TlsPolicy.SocketOptions(target.Tls, target.ImplicitTls), ct);
 
         if (target.RequiresTls && !client.IsSecure)
         {

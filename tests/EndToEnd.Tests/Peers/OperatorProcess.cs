@@ -50,7 +50,9 @@ public sealed class OperatorProcess : IDisposable
 
             if (!process.Running || DateTime.UtcNow > deadline)
             {
-                throw new InvalidOperationException("operator did not start:\n" + process.Output);
+                var output = process.Output;
+                process.Dispose();
+                throw new InvalidOperationException("operator did not start:\n" + output);
             }
 
             await Task.Delay(100);

@@ -61,7 +61,9 @@ public sealed class RelayProcess : IDisposable
 
             if (!_process.Running || DateTime.UtcNow > deadline)
             {
-                throw new InvalidOperationException("relay did not become ready. Output:\n" + _process.Output);
+                var output = _process.Output;
+                _process.Dispose(); // never leave a half-started relay behind
+                throw new InvalidOperationException("relay did not become ready. Output:\n" + output);
             }
 
             await Task.Delay(100);
