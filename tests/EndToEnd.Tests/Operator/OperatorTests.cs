@@ -83,6 +83,8 @@ public sealed class OperatorTests : IAsyncLifetime
         var status = (await _kube.GetAsync(_shop, "example-com-via-ses"))!.Value.GetProperty("status");
         Assert.Equal(hash, status.GetProperty("configHash").GetString());
         Assert.DoesNotContain("ses-password-1", op.Log);
+        Assert.Equal(200, await op.StatusAsync("/readyz"));
+        Assert.Equal(200, await op.StatusAsync("/healthz"));
     }
 
     [Fact]

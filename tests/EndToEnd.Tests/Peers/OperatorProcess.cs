@@ -68,6 +68,13 @@ public sealed class OperatorProcess : IDisposable
             .Sum(m => double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
     }
 
+    /// <summary>GET a path on the metrics port: the status code.</summary>
+    public async Task<int> StatusAsync(string path)
+    {
+        using var r = await Http.GetAsync(new Uri($"http://127.0.0.1:{MetricsPort}{path}"));
+        return (int)r.StatusCode;
+    }
+
     public void Kill() => _process.Dispose();
 
     /// <summary>SIGTERM; true when the operator exited by itself within <paramref name="grace"/>.</summary>
