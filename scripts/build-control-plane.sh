@@ -9,10 +9,13 @@ cache="${MAILRELAY_CACHE:-$HOME/.cache/mailrelay}"
 work="$cache/k8s-1.20.2"
 bin="${MAILRELAY_K8S_BIN:-$work/bin}"
 
-if [ -x "$bin/kube-apiserver" ] && [ -x "$bin/kube-controller-manager" ]; then
+# The cache is keyed by this script's content: a changed recipe rebuilds.
+recipe=$(sha256sum "$0" | cut -d' ' -f1)
+if [ -x "$bin/kube-apiserver" ] && [ -x "$bin/kube-controller-manager" ] && [ "$(cat "$bin/.recipe" 2>/dev/null)" = "$recipe" ]; then
   echo "control plane cached in $bin"
   exit 0
 fi
+rm -f "$work/gopath/src/k8s.io/kubernetes/pkg/generated/openapi/zz_generated.openapi.go"
 for p in etcd-server golang-go golang-github-modern-go-reflect2-dev dpkg-dev; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     bash "$(dirname "$0")/install-test-deps.sh"
@@ -56,5 +59,6 @@ mkdir -p "$bin"
 for cmd in kube-apiserver kube-controller-manager; do
   go build -o "$bin/$cmd" "k8s.io/kubernetes/cmd/$cmd"
 done
+echo "$recipe" > "$bin/.recipe"
 "$bin/kube-apiserver" --version
 echo "control plane built into $bin"
