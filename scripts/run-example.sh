@@ -32,7 +32,7 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT INT TERM
 
-sleep infinity | /usr/bin/python3 tests/EndToEnd.Tests/peers/upstream_smtp.py --host 127.0.0.2 --port 2587 \
+sleep infinity | /usr/bin/python3 tests/EndToEnd.Tests/Peers/upstream_smtp.py --host 127.0.0.2 --port 2587 \
   --cert "$run/upstream.crt" --key "$run/upstream.key" --user AKIAEXAMPLE --password example-ses-password \
   --outdir "$run/upstream-mail" >"$run/upstream.log" 2>&1 &
 pids+=($!)

@@ -15,8 +15,8 @@ public static class TestPaths
     /// <summary>The operator program built alongside the tests.</summary>
     public static string OperatorDll => Path.Combine(RepoRoot, "src", "Operator", "bin", Configuration, "net10.0", "mailrelay-operator.dll");
 
-    /// <summary>A peer script shipped with the tests.</summary>
-    public static string Peer(string name) => Path.Combine(AppContext.BaseDirectory, "peers", name);
+    /// <summary>A peer script kept beside the peer classes (tests/EndToEnd.Tests/Peers).</summary>
+    public static string Peer(string name) => Path.Combine(RepoRoot, "tests", "EndToEnd.Tests", "Peers", name);
 
     /// <summary>A fresh temporary directory, world-writable (smtp-sink drops privileges).</summary>
     public static string TempDir(string prefix)
