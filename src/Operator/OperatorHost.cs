@@ -48,6 +48,8 @@ public static class OperatorHost
             !options.LeaderElect || controller.Ready || OperatorMetrics.Leader.Value == 0
                 ? Results.Text("ready\n")
                 : Results.Text("not ready: caches not synced\n", statusCode: StatusCodes.Status503ServiceUnavailable));
+        app.Lifetime.ApplicationStarted.Register(() =>
+            app.Logger.LogInformation("HTTP listening on {Urls} (/metrics, /healthz, /readyz)", string.Join(", ", app.Urls)));
         await app.RunAsync(ct);
         return 0;
     }

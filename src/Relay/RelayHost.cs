@@ -36,6 +36,8 @@ public static class RelayHost
         app.MapGet("/readyz", (RelayHealth health) => health.NotReadyReason is { } reason
             ? Results.Text("not ready: " + reason + "\n", statusCode: StatusCodes.Status503ServiceUnavailable)
             : Results.Text("ready\n"));
+        app.Lifetime.ApplicationStarted.Register(() =>
+            app.Logger.LogInformation("HTTP listening on {Urls} (/metrics, /healthz, /readyz)", string.Join(", ", app.Urls)));
         return app;
     }
 

@@ -1,12 +1,13 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 
 namespace MailRelay.Relay.Cli;
 
 /// <summary>Parsers for option texts; each throws <see cref="ArgumentException"/> with the option's name and a reason.</summary>
 public static class OptionValues
 {
-    /// <summary><c>ADDR:PORT</c>, <c>[v6]:PORT</c> or <c>:PORT</c> (all addresses).</summary>
+    /// <summary><c>ADDR:PORT</c>, <c>[v6]:PORT</c> or <c>:PORT</c> (all addresses); port 0 takes any free port, and the program logs the one it bound.</summary>
     public static IPEndPoint EndPoint(string option, string text)
     {
         var t = text.Trim();
@@ -15,13 +16,13 @@ public static class OptionValues
             t = "0.0.0.0" + t;
         }
 
-        if (IPEndPoint.TryParse(t, out var ep) && ep.Port > 0 && t.Contains(':'))
+        if (IPEndPoint.TryParse(t, out var ep) && t.Contains(':') && (ep.AddressFamily == AddressFamily.InterNetwork || t.StartsWith('[')))
         {
             return ep;
         }
 
         var colon = t.LastIndexOf(':');
-        if (colon > 0 && int.TryParse(t[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is > 0 and <= 65535)
+        if (colon > 0 && int.TryParse(t[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 0 and <= 65535)
         {
             var host = t[..colon];
             var addresses = host == "localhost" ? [IPAddress.Loopback] : Dns.GetHostAddresses(host);

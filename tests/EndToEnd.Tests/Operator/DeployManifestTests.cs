@@ -31,8 +31,8 @@ public sealed class DeployManifestTests(ControlPlane cluster) : IDisposable
 
         _operator = await OperatorProcess.StartAsync(cluster, "mail-relay", leaderElect: true, kubeconfig: cluster.OperatorKubeconfig, workload: "statefulset/mail-relay");
 
-        await KubeHelpers.EventuallyAsync(async () => (await _kube.ConditionAsync(shop, "r", "Programmed"))?.Status == "True", "Programmed", () => _operator.Log);
-        await KubeHelpers.EventuallyAsync(async () => (await _kube.Client.CoreV1.ListNamespacedEventAsync(shop, fieldSelector: "involvedObject.name=broken")).Items.Count > 0, "an Event", () => _operator.Log);
+        await Eventually.UntilAsync("Programmed", () => _kube.ConditionAsync(shop, "r", "Programmed"), v => v?.Status == "True", context: () => _operator.Log);
+        await Eventually.UntilAsync("an Event", () => _kube.Client.CoreV1.ListNamespacedEventAsync(shop, fieldSelector: "involvedObject.name=broken"), v => v.Items.Count > 0, context: () => _operator.Log);
         var sts = await _kube.Client.AppsV1.ReadNamespacedStatefulSetAsync("mail-relay", "mail-relay");
         Assert.StartsWith("sha256:", sts.Spec.Template.Metadata.Annotations["mailrelay.io/config-hash"]);
         Assert.NotNull(await _kube.Client.CoordinationV1.ReadNamespacedLeaseAsync("mailrelay-operator", "mail-relay"));

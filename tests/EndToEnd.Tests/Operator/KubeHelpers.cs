@@ -129,34 +129,6 @@ public sealed class KubeHelpers(ControlPlane cluster)
         }
     }
 
-    public static async Task EventuallyAsync(Func<Task<bool>> condition, string what, Func<string> log, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            try
-            {
-                if (await condition())
-                {
-                    return;
-                }
-            }
-            catch (k8s.Autorest.HttpOperationException)
-            {
-            }
-            catch (HttpRequestException)
-            {
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"timed out waiting for {what}. Operator log:\n{log()}");
-            }
-
-            await Task.Delay(200);
-        }
-    }
-
     private static JsonElement ToJson(object yamlObject) => JsonSerializer.SerializeToElement(Normalize(yamlObject));
 
     private static object? Normalize(object? o) => o switch

@@ -35,7 +35,7 @@ public sealed class OperatorDrivesRelayTests(ControlPlane cluster) : IDisposable
         await _kube.CreateAsync($"apiVersion: mailrelay.io/v1alpha1\nkind: RelayCredential\nmetadata: {{name: ses, namespace: {shop}}}\nspec:\n  secretRef: {{name: ses-smtp}}\n");
         await _kube.CreateAsync($"apiVersion: mailrelay.io/v1alpha1\nkind: MailRoute\nmetadata: {{name: example-com-via-ses, namespace: {shop}}}\nspec:\n  senders: [example.com]\n  relay: {{host: \"{RelayWorld.UpstreamIp}\", port: {upstream.Port}, tls: Verify, credentialRef: {{name: ses}}}}\n");
         var op = Keep(await OperatorProcess.StartAsync(cluster, relayNs));
-        await KubeHelpers.EventuallyAsync(async () => (await _kube.ConditionAsync(shop, "example-com-via-ses", "Programmed"))?.Status == "True", "Programmed", () => op.Log);
+        await Eventually.UntilAsync("Programmed", () => _kube.ConditionAsync(shop, "example-com-via-ses", "Programmed"), v => v?.Status == "True", context: () => op.Log);
 
         var routesDir = Path.Combine(_dir, "routes");
         var credentialsDir = Path.Combine(_dir, "credentials");
@@ -52,7 +52,7 @@ public sealed class OperatorDrivesRelayTests(ControlPlane cluster) : IDisposable
 
         // The user edits the route to direct delivery: operator -> ConfigMap -> mounted file -> relay.
         await _kube.PatchSpecAsync(shop, "example-com-via-ses", new { relay = (object?)null, direct = new { } });
-        await KubeHelpers.EventuallyAsync(async () => (await _kube.RoutesYamlAsync(relayNs))?.Contains("direct: {}", StringComparison.Ordinal) == true, "the new table", () => op.Log);
+        await Eventually.UntilAsync("the new table", () => _kube.RoutesYamlAsync(relayNs), v => v?.Contains("direct: {}", StringComparison.Ordinal) == true, context: () => op.Log);
         await MountAsync(relayNs, routesDir, credentialsDir);
         await relay.WaitUntilAsync(() => relay.Log.Split('\n').Count(l => l.Contains("Loaded routing table", StringComparison.Ordinal)) >= 2, "the relay reloading");
 

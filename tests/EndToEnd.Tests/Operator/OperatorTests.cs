@@ -66,7 +66,7 @@ public sealed class OperatorTests : IAsyncLifetime
         await _kube.CreateAsync(Route("example-com-via-ses", "senders: [example.com, \"*.example.com\"]\n  relay: {host: email-smtp.eu-west-1.amazonaws.com, credentialRef: {name: ses}}"));
         var op = await StartOperatorAsync();
 
-        await KubeHelpers.EventuallyAsync(async () => (await _kube.ConditionAsync(_shop, "example-com-via-ses", "Programmed"))?.Status == "True", "Programmed=True", () => op.Log);
+        await Eventually.UntilAsync("Programmed=True", () => _kube.ConditionAsync(_shop, "example-com-via-ses", "Programmed"), v => v?.Status == "True", context: () => op.Log);
 
         var routes = await _kube.RoutesYamlAsync(_relayNs);
         Assert.Contains($"name: {_shop}/example-com-via-ses", routes);
@@ -92,15 +92,15 @@ public sealed class OperatorTests : IAsyncLifetime
     {
         await _kube.CreateAsync(Route("direct", "senders: [example.org]\n  direct: {}"));
         var op = await StartOperatorAsync();
-        await KubeHelpers.EventuallyAsync(async () => await _kube.DeploymentHashAsync(_relayNs) is not null, "the first hash", () => op.Log);
+        await Eventually.UntilAsync<string?>("the first hash", () => _kube.DeploymentHashAsync(_relayNs), v => v is not null, context: () => op.Log);
         var first = await _kube.DeploymentHashAsync(_relayNs);
-        await KubeHelpers.EventuallyAsync(async () => (await ReplicaSetHashesAsync()).Contains(first!), "the first ReplicaSet", () => op.Log);
+        await Eventually.UntilAsync("the first ReplicaSet", () => ReplicaSetHashesAsync(), v => v.Contains(first!), context: () => op.Log);
 
         await _kube.PatchSpecAsync(_shop, "direct", new { senders = new[] { "example.org", "*.example.org" } });
 
-        await KubeHelpers.EventuallyAsync(async () => await _kube.DeploymentHashAsync(_relayNs) != first, "a new hash", () => op.Log);
+        await Eventually.UntilAsync("a new hash", () => _kube.DeploymentHashAsync(_relayNs), v => v != first, context: () => op.Log);
         var second = await _kube.DeploymentHashAsync(_relayNs);
-        await KubeHelpers.EventuallyAsync(async () => (await ReplicaSetHashesAsync()).Contains(second!), "a new ReplicaSet from kube-controller-manager", () => op.Log);
+        await Eventually.UntilAsync("a new ReplicaSet from kube-controller-manager", () => ReplicaSetHashesAsync(), v => v.Contains(second!), context: () => op.Log);
         Assert.Contains("*.example.org", await _kube.RoutesYamlAsync(_relayNs));
         var accepted = await _kube.ConditionAsync(_shop, "direct", "Accepted");
         Assert.Equal(2L, accepted!.Value.Generation);
@@ -114,7 +114,7 @@ public sealed class OperatorTests : IAsyncLifetime
         await _kube.CreateAsync(Route("r1", "senders: [example.com]\n  relay: {host: smtp.example.com, credentialRef: {name: ses}}"));
         await _kube.CreateAsync(Route("r2", "senders: [bad.example]\n  relay: {host: smtp.example.com, credentialRef: {name: missing}}"));
         var op = await StartOperatorAsync();
-        await KubeHelpers.EventuallyAsync(async () => (await _kube.ConditionAsync(_shop, "r1", "Programmed"))?.Status == "True", "steady state", () => op.Log);
+        await Eventually.UntilAsync("steady state", () => _kube.ConditionAsync(_shop, "r1", "Programmed"), v => v?.Status == "True", context: () => op.Log);
         await Task.Delay(1500);
 
         var writes = await op.MetricAsync("mailrelay_operator_writes_total");
@@ -132,25 +132,25 @@ public sealed class OperatorTests : IAsyncLifetime
     {
         await _kube.CreateAsync(Route("needs-cred", "senders: [example.com]\n  relay: {host: smtp.example.com, credentialRef: {name: ses}}"));
         var op = await StartOperatorAsync();
-        await KubeHelpers.EventuallyAsync(async () => (await _kube.ConditionAsync(_shop, "needs-cred", "Accepted"))?.Reason == "CredentialNotFound", "CredentialNotFound", () => op.Log);
+        await Eventually.UntilAsync("CredentialNotFound", () => _kube.ConditionAsync(_shop, "needs-cred", "Accepted"), v => v?.Reason == "CredentialNotFound", context: () => op.Log);
         Assert.Equal("False", (await _kube.ConditionAsync(_shop, "needs-cred", "Programmed"))?.Status);
-        await KubeHelpers.EventuallyAsync(async () => (await EventReasonsAsync("needs-cred")).Contains("CredentialNotFound"), "a Warning Event", () => op.Log);
+        await Eventually.UntilAsync("a Warning Event", () => EventReasonsAsync("needs-cred"), v => v.Contains("CredentialNotFound"), context: () => op.Log);
 
         await _kube.CreateAsync(Credential("ses", "ses-smtp"));
-        await KubeHelpers.EventuallyAsync(async () => (await _kube.ConditionAsync(_shop, "ses", "Ready", "relaycredentials"))?.Reason == "SecretNotFound", "SecretNotFound", () => op.Log);
+        await Eventually.UntilAsync("SecretNotFound", () => _kube.ConditionAsync(_shop, "ses", "Ready", "relaycredentials"), v => v?.Reason == "SecretNotFound", context: () => op.Log);
         var stillMissing = await _kube.ConditionAsync(_shop, "needs-cred", "Accepted");
         Assert.Equal("CredentialNotFound", stillMissing?.Reason);
         Assert.Contains("SecretNotFound", stillMissing!.Value.Message);
         Assert.DoesNotContain($"{_shop}/needs-cred", await _kube.RoutesYamlAsync(_relayNs));
 
         await _kube.CreateSecretAsync(_shop, "ses-smtp", new() { ["username"] = "u" });
-        await KubeHelpers.EventuallyAsync(async () => (await _kube.ConditionAsync(_shop, "needs-cred", "Accepted"))?.Reason == "CredentialNotReady", "CredentialNotReady (password key missing)", () => op.Log);
+        await Eventually.UntilAsync("CredentialNotReady (password key missing)", () => _kube.ConditionAsync(_shop, "needs-cred", "Accepted"), v => v?.Reason == "CredentialNotReady", context: () => op.Log);
         Assert.Equal("KeyMissing", (await _kube.ConditionAsync(_shop, "ses", "Ready", "relaycredentials"))?.Reason);
 
         var secret = await _kube.Client.CoreV1.ReadNamespacedSecretAsync("ses-smtp", _shop);
         secret.Data["password"] = "p"u8.ToArray();
         await _kube.Client.CoreV1.ReplaceNamespacedSecretAsync(secret, "ses-smtp", _shop);
-        await KubeHelpers.EventuallyAsync(async () => (await _kube.ConditionAsync(_shop, "needs-cred", "Programmed"))?.Status == "True", "recovery", () => op.Log);
+        await Eventually.UntilAsync("recovery", () => _kube.ConditionAsync(_shop, "needs-cred", "Programmed"), v => v?.Status == "True", context: () => op.Log);
         Assert.Contains($"{_shop}/needs-cred", await _kube.RoutesYamlAsync(_relayNs));
     }
 
@@ -161,15 +161,15 @@ public sealed class OperatorTests : IAsyncLifetime
         await _kube.CreateAsync(Credential("ses", "ses-smtp"));
         await _kube.CreateAsync(Route("r", "senders: [example.com]\n  relay: {host: smtp.example.com, credentialRef: {name: ses}}"));
         var op = await StartOperatorAsync();
-        await KubeHelpers.EventuallyAsync(async () => (await _kube.ConditionAsync(_shop, "r", "Programmed"))?.Status == "True", "programmed", () => op.Log);
+        await Eventually.UntilAsync("programmed", () => _kube.ConditionAsync(_shop, "r", "Programmed"), v => v?.Status == "True", context: () => op.Log);
         var before = await _kube.DeploymentHashAsync(_relayNs);
 
         var secret = await _kube.Client.CoreV1.ReadNamespacedSecretAsync("ses-smtp", _shop);
         secret.Data["password"] = "new-password"u8.ToArray();
         await _kube.Client.CoreV1.ReplaceNamespacedSecretAsync(secret, "ses-smtp", _shop);
 
-        await KubeHelpers.EventuallyAsync(async () => Encoding.UTF8.GetString((await _kube.RelaySecretAsync(_relayNs))![$"{_shop}.ses.password"]) == "new-password", "the rotated password", () => op.Log);
-        await KubeHelpers.EventuallyAsync(async () => await _kube.DeploymentHashAsync(_relayNs) != before, "a roll", () => op.Log);
+        await Eventually.TrueAsync("the rotated password", async () => Encoding.UTF8.GetString((await _kube.RelaySecretAsync(_relayNs))![$"{_shop}.ses.password"]) == "new-password", context: () => op.Log);
+        await Eventually.UntilAsync("a roll", () => _kube.DeploymentHashAsync(_relayNs), v => v != before, context: () => op.Log);
         Assert.DoesNotContain("new-password", op.Log);
     }
 
@@ -183,7 +183,7 @@ public sealed class OperatorTests : IAsyncLifetime
         await _kube.CreateAsync(Route("borrower", "senders: [web.example]\n  relay: {host: smtp.example.com, credentialRef: {name: ses}}", web));
         var op = await StartOperatorAsync();
 
-        await KubeHelpers.EventuallyAsync(async () => (await _kube.ConditionAsync(web, "borrower", "Accepted"))?.Reason == "CredentialNotFound", "CredentialNotFound", () => op.Log);
+        await Eventually.UntilAsync("CredentialNotFound", () => _kube.ConditionAsync(web, "borrower", "Accepted"), v => v?.Reason == "CredentialNotFound", context: () => op.Log);
         Assert.Contains("own namespace", (await _kube.ConditionAsync(web, "borrower", "Accepted"))!.Value.Message);
         Assert.DoesNotContain("borrower", await _kube.RoutesYamlAsync(_relayNs));
     }
@@ -196,14 +196,14 @@ public sealed class OperatorTests : IAsyncLifetime
         await _kube.CreateAsync(Route("newer", "senders: [example.com]\n  reject: {message: no}"));
         var op = await StartOperatorAsync();
 
-        await KubeHelpers.EventuallyAsync(async () => (await _kube.ConditionAsync(_shop, "newer", "Accepted"))?.Reason == "Conflicted", "Conflicted", () => op.Log);
+        await Eventually.UntilAsync("Conflicted", () => _kube.ConditionAsync(_shop, "newer", "Accepted"), v => v?.Reason == "Conflicted", context: () => op.Log);
         Assert.Contains($"{_shop}/older", (await _kube.ConditionAsync(_shop, "newer", "Accepted"))!.Value.Message);
         Assert.Equal("True", (await _kube.ConditionAsync(_shop, "older", "Accepted"))?.Status);
 
         await _kube.DeleteAsync(_shop, "older");
-        await KubeHelpers.EventuallyAsync(async () => (await _kube.ConditionAsync(_shop, "newer", "Accepted"))?.Status == "True", "the newer route taking over", () => op.Log);
+        await Eventually.UntilAsync("the newer route taking over", () => _kube.ConditionAsync(_shop, "newer", "Accepted"), v => v?.Status == "True", context: () => op.Log);
         await _kube.DeleteAsync(_shop, "newer");
-        await KubeHelpers.EventuallyAsync(async () => !(await _kube.RoutesYamlAsync(_relayNs))!.Contains("name:", StringComparison.Ordinal), "an empty table", () => op.Log);
+        await Eventually.TrueAsync("an empty table", async () => !(await _kube.RoutesYamlAsync(_relayNs))!.Contains("name:", StringComparison.Ordinal), context: () => op.Log);
     }
 
     [Fact]
@@ -211,14 +211,14 @@ public sealed class OperatorTests : IAsyncLifetime
     {
         await _kube.CreateAsync(Route("before", "senders: [before.example]\n  direct: {}"));
         var op = await StartOperatorAsync();
-        await KubeHelpers.EventuallyAsync(async () => (await _kube.RoutesYamlAsync(_relayNs))?.Contains("before.example", StringComparison.Ordinal) == true, "the first table", () => op.Log);
+        await Eventually.UntilAsync("the first table", () => _kube.RoutesYamlAsync(_relayNs), v => v?.Contains("before.example", StringComparison.Ordinal) == true, context: () => op.Log);
 
         _cluster.StopApiServer();
         await Task.Delay(TimeSpan.FromSeconds(3));
         await _cluster.StartApiServerAsync();
         await _kube.CreateAsync(Route("after", "senders: [after.example]\n  direct: {}"));
 
-        await KubeHelpers.EventuallyAsync(async () => (await _kube.RoutesYamlAsync(_relayNs))?.Contains("after.example", StringComparison.Ordinal) == true, "the route created after the restart", () => op.Log, TimeSpan.FromSeconds(60));
+        await Eventually.UntilAsync("the route created after the restart", () => _kube.RoutesYamlAsync(_relayNs), v => v?.Contains("after.example", StringComparison.Ordinal) == true, timeout: TimeSpan.FromSeconds(60), context: () => op.Log);
         Assert.True(op.Running);
     }
 
@@ -228,8 +228,8 @@ public sealed class OperatorTests : IAsyncLifetime
         await _kube.CreateAsync(Route("ha", "senders: [ha.example]\n  direct: {}"));
         var a = await StartOperatorAsync(leaderElect: true);
         var b = await StartOperatorAsync(leaderElect: true);
-        await KubeHelpers.EventuallyAsync(async () => await _kube.RoutesYamlAsync(_relayNs) is { } y && y.Contains("ha.example", StringComparison.Ordinal), "the first table", () => a.Log + b.Log);
-        await KubeHelpers.EventuallyAsync(async () => await a.MetricAsync("mailrelay_operator_leader") + await b.MetricAsync("mailrelay_operator_leader") == 1, "one leader", () => a.Log + b.Log);
+        await Eventually.UntilAsync("the first table", () => _kube.RoutesYamlAsync(_relayNs), v => v is { } y && y.Contains("ha.example", StringComparison.Ordinal), context: () => a.Log + b.Log);
+        await Eventually.TrueAsync("one leader", async () => await a.MetricAsync("mailrelay_operator_leader") + await b.MetricAsync("mailrelay_operator_leader") == 1, context: () => a.Log + b.Log);
 
         var (leader, standby) = await a.MetricAsync("mailrelay_operator_leader") == 1 ? (a, b) : (b, a);
         Assert.True(await leader.MetricAsync("mailrelay_operator_writes_total") > 0);
@@ -238,7 +238,7 @@ public sealed class OperatorTests : IAsyncLifetime
         leader.Kill();
         var killedAt = DateTime.UtcNow;
         await _kube.CreateAsync(Route("after-failover", "senders: [failover.example]\n  direct: {}"));
-        await KubeHelpers.EventuallyAsync(async () => (await _kube.RoutesYamlAsync(_relayNs))?.Contains("failover.example", StringComparison.Ordinal) == true, "the standby taking over", () => standby.Log, TimeSpan.FromSeconds(40));
+        await Eventually.UntilAsync("the standby taking over", () => _kube.RoutesYamlAsync(_relayNs), v => v?.Contains("failover.example", StringComparison.Ordinal) == true, timeout: TimeSpan.FromSeconds(40), context: () => standby.Log);
         Assert.True(DateTime.UtcNow - killedAt < TimeSpan.FromSeconds(25), $"took {DateTime.UtcNow - killedAt}");
         Assert.Equal(1, await standby.MetricAsync("mailrelay_operator_leader"));
     }
@@ -248,19 +248,19 @@ public sealed class OperatorTests : IAsyncLifetime
     {
         var op = await OperatorProcess.StartAsync(_cluster, _relayNs, watchTimeoutSeconds: "2", resyncSeconds: "3600");
         _operators.Add(op);
-        await KubeHelpers.EventuallyAsync(async () => await _kube.RoutesYamlAsync(_relayNs) is not null, "the first table", () => op.Log);
+        await Eventually.UntilAsync<string?>("the first table", () => _kube.RoutesYamlAsync(_relayNs), v => v is not null, context: () => op.Log);
         await Task.Delay(TimeSpan.FromSeconds(7)); // several server-side watch timeouts
 
         await _kube.CreateAsync(Route("late", "senders: [late.example]\n  direct: {}"));
 
-        await KubeHelpers.EventuallyAsync(async () => (await _kube.RoutesYamlAsync(_relayNs))?.Contains("late.example", StringComparison.Ordinal) == true, "the event after the restarts (no resync)", () => op.Log, TimeSpan.FromSeconds(20));
+        await Eventually.UntilAsync("the event after the restarts (no resync)", () => _kube.RoutesYamlAsync(_relayNs), v => v?.Contains("late.example", StringComparison.Ordinal) == true, timeout: TimeSpan.FromSeconds(20), context: () => op.Log);
     }
 
     [Fact]
     public async Task SIGTERM_stops_the_operator_promptly()
     {
         var op = await StartOperatorAsync(leaderElect: true);
-        await KubeHelpers.EventuallyAsync(async () => await op.MetricAsync("mailrelay_operator_leader") == 1, "leadership", () => op.Log);
+        await Eventually.UntilAsync("leadership", () => op.MetricAsync("mailrelay_operator_leader"), v => v == 1, context: () => op.Log);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         Assert.True(op.Stop(TimeSpan.FromSeconds(15)), "no exit on SIGTERM:\n" + op.Log);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15));

@@ -52,8 +52,8 @@ public sealed class ControlPlane : IAsyncLifetime
         await File.WriteAllTextAsync(Path.Combine(Dir, "tokens.csv"),
             $"{Token},admin,admin,\"system:masters\"\n" +
             $"{OperatorToken},system:serviceaccount:mail-relay:mailrelay-operator,operator,\"system:serviceaccounts,system:serviceaccounts:mail-relay,system:authenticated\"\n");
-        _etcdPort = FreePort.Get();
-        ApiPort = FreePort.Get();
+        await StartEtcdAsync();
+        await StartFirstApiServerAsync();
         await File.WriteAllTextAsync(Kubeconfig, $$"""
             apiVersion: v1
             kind: Config
@@ -70,8 +70,6 @@ public sealed class ControlPlane : IAsyncLifetime
             """);
 
         await File.WriteAllTextAsync(OperatorKubeconfig, (await File.ReadAllTextAsync(Kubeconfig)).Replace(Token, OperatorToken, StringComparison.Ordinal));
-        await StartEtcdAsync();
-        await StartApiServerAsync();
         Client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Kubeconfig));
         _controllerManager = new PeerProcess(Path.Combine(BinDir, "kube-controller-manager"),
         [
@@ -87,16 +85,8 @@ public sealed class ControlPlane : IAsyncLifetime
     /// <summary>Starts the API server again on the same port.</summary>
     public Task StartApiServerAsync()
     {
-        _apiserver = new PeerProcess(Path.Combine(BinDir, "kube-apiserver"),
-        [
-            $"--etcd-servers=http://127.0.0.1:{_etcdPort}", "--token-auth-file=" + Path.Combine(Dir, "tokens.csv"),
-            "--service-account-key-file=" + Path.Combine(Dir, "sa.pub"), "--service-account-signing-key-file=" + Path.Combine(Dir, "sa.key"),
-            "--service-account-issuer=https://kubernetes.default.svc", "--insecure-port=0", $"--secure-port={ApiPort}",
-            "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", "--cert-dir=" + Path.Combine(Dir, "certs"),
-            "--authorization-mode=RBAC", "--service-cluster-ip-range=10.96.0.0/24", "--enable-admission-plugins=NamespaceLifecycle",
-            "--disable-admission-plugins=ServiceAccount",
-        ]);
-        return WaitReadyAsync();
+        _apiserver = ApiServer(ApiPort);
+        return RestartedAsync(_apiserver);
     }
 
     /// <summary>Makes a namespace (idempotent).</summary>
@@ -121,42 +111,49 @@ public sealed class ControlPlane : IAsyncLifetime
 
     private async Task StartEtcdAsync()
     {
-        var peer = FreePort.Get();
-        _etcd = new PeerProcess("/usr/bin/etcd",
+        // The peer port is the client port + 1: a clash on either makes etcd exit, and PeerPorts tries another.
+        (_etcd, _etcdPort) = await PeerPorts.StartAsync(port => new PeerProcess("/usr/bin/etcd",
         [
-            "--data-dir", Path.Combine(Dir, "etcd"), "--listen-client-urls", $"http://127.0.0.1:{_etcdPort}",
-            "--advertise-client-urls", $"http://127.0.0.1:{_etcdPort}", "--listen-peer-urls", $"http://127.0.0.1:{peer}",
-            "--initial-advertise-peer-urls", $"http://127.0.0.1:{peer}", "--initial-cluster", $"default=http://127.0.0.1:{peer}",
-        ]);
-        await FreePort.WaitForListenerAsync("127.0.0.1", _etcdPort, TimeSpan.FromSeconds(30));
+            "--data-dir", Path.Combine(Dir, "etcd"), "--listen-client-urls", $"http://127.0.0.1:{port}",
+            "--advertise-client-urls", $"http://127.0.0.1:{port}", "--listen-peer-urls", $"http://127.0.0.1:{port + 1}",
+            "--initial-advertise-peer-urls", $"http://127.0.0.1:{port + 1}", "--initial-cluster", $"default=http://127.0.0.1:{port + 1}",
+        ]), timeout: TimeSpan.FromSeconds(30));
     }
+
+    private async Task RestartedAsync(PeerProcess apiserver)
+    {
+        await apiserver.ListeningAsync(ep => ep.Port == ApiPort, TimeSpan.FromSeconds(90));
+        await WaitReadyAsync();
+    }
+
+    private async Task StartFirstApiServerAsync()
+    {
+        (_apiserver, ApiPort) = await PeerPorts.StartAsync(ApiServer, timeout: TimeSpan.FromSeconds(90));
+        await WaitReadyAsync();
+    }
+
+    private PeerProcess ApiServer(int port) => new(Path.Combine(BinDir, "kube-apiserver"),
+    [
+        $"--etcd-servers=http://127.0.0.1:{_etcdPort}", "--token-auth-file=" + Path.Combine(Dir, "tokens.csv"),
+        "--service-account-key-file=" + Path.Combine(Dir, "sa.pub"), "--service-account-signing-key-file=" + Path.Combine(Dir, "sa.key"),
+        "--service-account-issuer=https://kubernetes.default.svc", "--insecure-port=0", $"--secure-port={port}",
+        "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", "--cert-dir=" + Path.Combine(Dir, "certs"),
+        "--authorization-mode=RBAC", "--service-cluster-ip-range=10.96.0.0/24", "--enable-admission-plugins=NamespaceLifecycle",
+        "--disable-admission-plugins=ServiceAccount",
+    ]);
 
     private async Task WaitReadyAsync()
     {
         using var http = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true });
         http.DefaultRequestHeaders.Authorization = new("Bearer", Token);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (true)
-        {
-            try
+        var apiserver = _apiserver!;
+        await Eventually.UntilAsync("kube-apiserver's /readyz", async () =>
             {
                 using var response = await http.GetAsync(new Uri($"https://127.0.0.1:{ApiPort}/readyz"));
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-
-            if (DateTime.UtcNow > deadline || _apiserver is { Running: false })
-            {
-                throw new InvalidOperationException("kube-apiserver did not become ready:\n" + _apiserver?.Output[^Math.Min(4000, _apiserver.Output.Length)..]);
-            }
-
-            await Task.Delay(250);
-        }
+                return (int)response.StatusCode;
+            },
+            status => status == 200, TimeSpan.FromSeconds(90),
+            () => "kube-apiserver output:\n" + apiserver.Output[^Math.Min(4000, apiserver.Output.Length)..], abandon: () => !apiserver.Running);
     }
 
     private async Task InstallCrdsAsync()
@@ -165,22 +162,9 @@ public sealed class ControlPlane : IAsyncLifetime
         {
             var crd = KubernetesYaml.Deserialize<V1CustomResourceDefinition>(await File.ReadAllTextAsync(file));
             await Client.ApiextensionsV1.CreateCustomResourceDefinitionAsync(crd);
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-            while (true)
-            {
-                var current = await Client.ApiextensionsV1.ReadCustomResourceDefinitionAsync(crd.Metadata.Name);
-                if (current.Status?.Conditions?.Any(c => c.Type == "Established" && c.Status == "True") == true)
-                {
-                    break;
-                }
-
-                if (DateTime.UtcNow > deadline)
-                {
-                    throw new InvalidOperationException($"CRD {crd.Metadata.Name} not established");
-                }
-
-                await Task.Delay(200);
-            }
+            await Eventually.UntilAsync($"CRD {crd.Metadata.Name} to be established",
+                () => Client.ApiextensionsV1.ReadCustomResourceDefinitionAsync(crd.Metadata.Name),
+                current => current.Status?.Conditions?.Any(c => c.Type == "Established" && c.Status == "True") == true);
         }
     }
 }

@@ -24,38 +24,25 @@ public sealed class OperatorProcess : IDisposable
     /// <summary>Starts the operator; returns once /healthz answers.</summary>
     public static async Task<OperatorProcess> StartAsync(ControlPlane cluster, string @namespace, bool leaderElect = false, string resyncSeconds = "1", string? kubeconfig = null, string workload = "deployment/mail-relay", string watchTimeoutSeconds = "60")
     {
-        var port = FreePort.Get();
         var env = new Dictionary<string, string> { ["MAILRELAY_RESYNC_PERIOD"] = resyncSeconds };
         var process = new PeerProcess("dotnet",
         [
             TestPaths.OperatorDll, "--kubeconfig", kubeconfig ?? cluster.Kubeconfig, "--namespace", @namespace,
             "--relay-workload", workload, "--leader-elect", leaderElect ? "true" : "false",
-            "--metrics", $"127.0.0.1:{port}", "--watch-timeout", watchTimeoutSeconds,
+            "--metrics", "127.0.0.1:0", "--watch-timeout", watchTimeoutSeconds,
         ], env);
-        var op = new OperatorProcess(process, port);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
+        try
         {
-            try
-            {
-                using var r = await Http.GetAsync(new Uri($"http://127.0.0.1:{port}/healthz"));
-                if (r.IsSuccessStatusCode)
-                {
-                    return op;
-                }
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-            }
-
-            if (!process.Running || DateTime.UtcNow > deadline)
-            {
-                var output = process.Output;
-                process.Dispose();
-                throw new InvalidOperationException("operator did not start:\n" + output);
-            }
-
-            await Task.Delay(100);
+            var port = await ReportedPorts.ReadAsync(process, ReportedPorts.Http);
+            var op = new OperatorProcess(process, port);
+            await Eventually.UntilAsync("the operator's /healthz", () => op.StatusAsync("/healthz"), status => status == 200,
+                TimeSpan.FromSeconds(30), () => "Operator log:\n" + process.Output, abandon: () => !process.Running);
+            return op;
+        }
+        catch
+        {
+            process.Dispose();
+            throw;
         }
     }
 

@@ -56,19 +56,20 @@ public sealed class PeerProcess : IDisposable
     /// <summary>True while it runs.</summary>
     public bool Running => !_disposed && !_process.HasExited;
 
-    /// <summary>Waits until the output contains <paramref name="text"/>.</summary>
-    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!Output.Contains(text, StringComparison.Ordinal))
-        {
-            if (_process.HasExited || DateTime.UtcNow > deadline)
-            {
-                throw new InvalidOperationException($"{Name} did not print '{text}' (exited: {_process.HasExited}). Output:\n{Output}");
-            }
+    /// <summary>The process id.</summary>
+    public int Pid => _process.Id;
 
-            await Task.Delay(50);
-        }
+    /// <summary>Waits until the output contains <paramref name="text"/>; fails at once if the program exits.</summary>
+    public Task WaitForOutputAsync(string text, TimeSpan? timeout = null) =>
+        Eventually.UntilAsync($"{Name} to print '{text}'", () => Output.Contains(text, StringComparison.Ordinal), printed => printed,
+            timeout, () => "Output:\n" + Output, abandon: () => !Running);
+
+    /// <summary>Waits until this process itself listens on a TCP endpoint matching <paramref name="match"/>, and returns it.</summary>
+    public async Task<System.Net.IPEndPoint> ListeningAsync(Func<System.Net.IPEndPoint, bool> match, TimeSpan? timeout = null)
+    {
+        var endpoints = await Eventually.UntilAsync($"{Name} to listen", () => ListeningSockets.Tcp(Pid), eps => eps.Any(match),
+            timeout, () => "Output:\n" + Output, abandon: () => !Running);
+        return endpoints.First(match);
     }
 
     /// <summary>SIGTERM, then SIGKILL after <paramref name="grace"/>. Returns true when it exited by itself.</summary>

@@ -9,18 +9,13 @@ public sealed class RelayProcess : IDisposable
     private readonly List<string> _args;
     private PeerProcess? _process;
 
-    private RelayProcess(List<string> args, int smtpPort, int metricsPort)
-    {
-        _args = args;
-        SmtpPort = smtpPort;
-        MetricsPort = metricsPort;
-    }
+    private RelayProcess(List<string> args) => _args = args;
 
-    /// <summary>SMTP port on 127.0.0.1.</summary>
-    public int SmtpPort { get; }
+    /// <summary>SMTP port on 127.0.0.1, as the relay reported it (it binds port 0); changes with a restart.</summary>
+    public int SmtpPort { get; private set; }
 
-    /// <summary>Metrics port on 127.0.0.1.</summary>
-    public int MetricsPort { get; }
+    /// <summary>Metrics port on 127.0.0.1, as the relay reported it; changes with a restart.</summary>
+    public int MetricsPort { get; private set; }
 
     /// <summary>Everything the relay logged.</summary>
     public string Log => _process?.Output ?? string.Empty;
@@ -28,11 +23,8 @@ public sealed class RelayProcess : IDisposable
     /// <summary>Starts the relay with <paramref name="options"/> (besides --listen and --metrics) and waits until /readyz says ready.</summary>
     public static async Task<RelayProcess> StartAsync(params string[] options)
     {
-        var smtp = FreePort.Get();
-        var metrics = FreePort.Get();
         var relay = new RelayProcess(
-            [TestPaths.RelayDll, "--listen", $"127.0.0.1:{smtp}", "--metrics", $"127.0.0.1:{metrics}", "--hostname", "relay.test", .. options],
-            smtp, metrics);
+            [TestPaths.RelayDll, "--listen", "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--hostname", "relay.test", .. options]);
         await relay.StartAgainAsync();
         return relay;
     }
@@ -41,32 +33,17 @@ public sealed class RelayProcess : IDisposable
     public async Task StartAgainAsync()
     {
         _process = new PeerProcess("dotnet", _args);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
+        try
         {
-            try
-            {
-                using var response = await Http.GetAsync(new Uri($"http://127.0.0.1:{MetricsPort}/readyz"));
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            catch (TaskCanceledException)
-            {
-            }
-
-            if (!_process.Running || DateTime.UtcNow > deadline)
-            {
-                var output = _process.Output;
-                _process.Dispose(); // never leave a half-started relay behind
-                throw new InvalidOperationException("relay did not become ready. Output:\n" + output);
-            }
-
-            await Task.Delay(100);
+            SmtpPort = await ReportedPorts.ReadAsync(_process, ReportedPorts.Smtp);
+            MetricsPort = await ReportedPorts.ReadAsync(_process, ReportedPorts.Http);
+            await Eventually.UntilAsync("the relay's /readyz", () => GetAsync("/readyz"), r => r.Status == 200,
+                TimeSpan.FromSeconds(60), () => "Relay log:\n" + Log, abandon: () => !_process.Running);
+        }
+        catch
+        {
+            _process.Dispose(); // never leave a half-started relay behind
+            throw;
         }
     }
 
@@ -87,19 +64,8 @@ public sealed class RelayProcess : IDisposable
     public void Kill() => _process?.Dispose();
 
     /// <summary>Waits until <paramref name="condition"/> holds; fails with the relay log.</summary>
-    public async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"timed out waiting for {what}. Relay log:\n{Log}");
-            }
-
-            await Task.Delay(100);
-        }
-    }
+    public Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
+        Eventually.TrueAsync(what, condition, timeout, () => "Relay log:\n" + Log);
 
     /// <inheritdoc />
     public void Dispose() => _process?.Dispose();

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace MailRelay.EndToEnd.Tests.Peers;
 
 /// <summary>Postfix's smtp-sink as a recipient domain's MX: dumps each transaction to a file.</summary>
@@ -24,15 +22,14 @@ public sealed class SmtpSink : IDisposable
     /// <summary>Where transactions are dumped.</summary>
     public string DumpDir { get; }
 
-    /// <summary>Starts smtp-sink (as nobody) on address:port; <paramref name="extra"/> adds options such as fault injection.</summary>
-    public static async Task<SmtpSink> StartAsync(string address, int? port = null, params string[] extra)
+    /// <summary>Starts smtp-sink (as nobody) on a free port of <paramref name="address"/>; <paramref name="extra"/> adds options such as fault injection.</summary>
+    public static async Task<SmtpSink> StartAsync(string address, params string[] extra)
     {
-        var p = port ?? FreePort.Get(address);
         var dumpDir = TestPaths.TempDir("sink");
         var process = new PeerProcess("/usr/sbin/smtp-sink",
-            ["-u", "nobody", "-d", Path.Combine(dumpDir, "%Y%m%d%H%M%S."), .. extra, $"{address}:{p.ToString(CultureInfo.InvariantCulture)}", "64"]);
-        await FreePort.WaitForListenerAsync(address, p, TimeSpan.FromSeconds(10));
-        return new SmtpSink(process, address, p, dumpDir);
+            ["-u", "nobody", "-d", Path.Combine(dumpDir, "%Y%m%d%H%M%S."), .. extra, $"{address}:0", "64"]);
+        var bound = await process.ListeningAsync(ep => ep.Address.ToString() == address);
+        return new SmtpSink(process, address, bound.Port, dumpDir);
     }
 
     /// <summary>The dumped transactions (envelope header lines, then the message), as text.</summary>

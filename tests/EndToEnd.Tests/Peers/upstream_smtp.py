@@ -3,9 +3,10 @@
 
 Every accepted message is written to OUTDIR as N.eml (the bytes received) and N.json (the
 envelope, the authenticated login and whether TLS was on). --fail-first N answers the first N
-DATA commands with 454 (SES's throttling reply). Prints "READY" once listening.
+DATA commands with 454 (SES's throttling reply). --port 0 takes a free port (the tests read it
+from the kernel); --reuse-port joins a port the tests hold reserved. Prints "READY" once listening.
 """
-import argparse, asyncio, json, os, ssl, sys, threading
+import argparse, asyncio, json, os, socket, ssl, sys, threading
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -19,6 +20,7 @@ parser.add_argument("--password", required=True)
 parser.add_argument("--outdir", required=True)
 parser.add_argument("--fail-first", type=int, default=0)
 parser.add_argument("--implicit-tls", action="store_true", help="TLS from connect (port 465 style) instead of STARTTLS")
+parser.add_argument("--reuse-port", action="store_true", help="bind with SO_REUSEPORT (the port is held reserved by the test)")
 args = parser.parse_args()
 
 lock = threading.Lock()
@@ -59,15 +61,31 @@ def authenticator(server, session, envelope, mechanism, auth_data):
     return AuthResult(success=False, handled=False)
 
 
+class BoundController(Controller):
+    """A Controller on a socket bound before it starts: port 0 and reserved ports work."""
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if args.reuse_port:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        self.sock.bind((self.hostname, self.port))
+        self.port = self.sock.getsockname()[1]
+
+    def _create_server(self):
+        return self.loop.create_server(self._factory_invoker, sock=self.sock, ssl=self.ssl_context)
+
+
 context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
 context.load_cert_chain(args.cert, args.key)
 if args.implicit_tls:
-    controller = Controller(
+    controller = BoundController(
         Handler(), hostname=args.host, port=args.port, ssl_context=context,
         # aiosmtpd only counts STARTTLS as TLS for auth_require_tls; here the socket is TLS from connect.
         auth_required=True, auth_require_tls=False, authenticator=authenticator, ready_timeout=10)
 else:
-    controller = Controller(
+    controller = BoundController(
         Handler(), hostname=args.host, port=args.port, tls_context=context,
         require_starttls=True, auth_required=True, auth_require_tls=True,
         authenticator=authenticator, ready_timeout=10)

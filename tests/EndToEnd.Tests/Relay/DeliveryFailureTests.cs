@@ -55,15 +55,15 @@ public sealed class DeliveryFailureTests : IDisposable
     public async Task A_message_queued_when_the_relay_is_killed_is_delivered_after_the_restart()
     {
         var ca = new TestCertificates(_dir, "ca");
-        var upstreamPort = FreePort.Get(RelayWorld.UpstreamIp); // nothing listens there yet
-        var relay = Keep(await StartRelayAsync(upstreamPort, ca.CaFile, retryMin: "30s"));
+        var upstreamPort = Keep(new PortReservation(RelayWorld.UpstreamIp)); // held, nothing listens there yet
+        var relay = Keep(await StartRelayAsync(upstreamPort.Port, ca.CaFile, retryMin: "30s"));
 
         var (code, transcript) = await Swaks.SendAsync(relay.SmtpPort, "orders@example.com", ["bob@gmail.test"], "--header", "Subject: survives-restart");
         Assert.True(code == 0, transcript);
         await relay.WaitUntilAsync(() => relay.Log.Contains("1 deferred", StringComparison.Ordinal), "the first, failed attempt");
         relay.Kill();
 
-        var upstream = Keep(await UpstreamRelay.StartAsync(RelayWorld.UpstreamIp, ca.Issue("up", [RelayWorld.UpstreamIp], []), RelayWorld.User, RelayWorld.Password, portOverride: upstreamPort));
+        var upstream = Keep(await UpstreamRelay.StartAsync(RelayWorld.UpstreamIp, ca.Issue("up", [RelayWorld.UpstreamIp], []), RelayWorld.User, RelayWorld.Password, reserved: upstreamPort));
         await relay.StartAgainAsync();
 
         await relay.WaitUntilAsync(() => upstream.Messages().Count == 1, "delivery after the restart");
@@ -74,7 +74,7 @@ public sealed class DeliveryFailureTests : IDisposable
     public async Task A_broken_routing_table_is_rejected_and_the_last_good_one_stays_in_force()
     {
         var ca = new TestCertificates(_dir, "ca");
-        var relay = Keep(await StartRelayAsync(FreePort.Get(RelayWorld.UpstreamIp), ca.CaFile));
+        var relay = Keep(await StartRelayAsync(NoUpstream(), ca.CaFile));
         var routes = Path.Combine(_dir, "routes", "routes.yaml");
 
         await File.WriteAllTextAsync(routes, "routes:\n  - name: x/y\n    senders: [example.com]\n    relay: {host: h, tls: None, credential: shop.ses}\n");
@@ -94,7 +94,7 @@ public sealed class DeliveryFailureTests : IDisposable
     public async Task SIGTERM_with_an_idle_client_connected_stops_the_relay_promptly_and_keeps_the_queue()
     {
         var ca = new TestCertificates(_dir, "ca");
-        var relay = Keep(await StartRelayAsync(FreePort.Get(RelayWorld.UpstreamIp), ca.CaFile, retryMin: "30s"));
+        var relay = Keep(await StartRelayAsync(NoUpstream(), ca.CaFile, retryMin: "30s"));
         Assert.Equal(0, (await Swaks.SendAsync(relay.SmtpPort, "orders@example.com", ["bob@gmail.test"])).ExitCode);
         using var idle = new System.Net.Sockets.TcpClient();
         await idle.ConnectAsync("127.0.0.1", relay.SmtpPort);
@@ -110,7 +110,7 @@ public sealed class DeliveryFailureTests : IDisposable
     public async Task Port_465_means_TLS_from_connect_with_the_credential()
     {
         var ca = new TestCertificates(_dir, "ca");
-        var upstream = Keep(await UpstreamRelay.StartAsync(RelayWorld.UpstreamIp, ca.Issue("up", [RelayWorld.UpstreamIp], []), RelayWorld.User, RelayWorld.Password, portOverride: 465, implicitTls: true));
+        var upstream = Keep(await UpstreamRelay.StartAsync(RelayWorld.UpstreamIp, ca.Issue("up", [RelayWorld.UpstreamIp], []), RelayWorld.User, RelayWorld.Password, fixedPort: 465, implicitTls: true));
         var relay = Keep(await StartRelayAsync(465, ca.CaFile));
 
         Assert.Equal(0, (await Swaks.SendAsync(relay.SmtpPort, "orders@example.com", ["bob@gmail.test"])).ExitCode);
@@ -122,10 +122,10 @@ public sealed class DeliveryFailureTests : IDisposable
     [Fact]
     public async Task A_5xx_from_the_next_hop_fails_the_recipient_permanently_and_empties_the_queue()
     {
-        var sink = Keep(await SmtpSink.StartAsync(RelayWorld.SinkIp, null, "-r", "rcpt"));
+        var sink = Keep(await SmtpSink.StartAsync(RelayWorld.SinkIp, "-r", "rcpt"));
         var dns = Keep(await Dnsmasq.StartAsync([("example.net", "mx.example.net", 10)], [("mx.example.net", RelayWorld.SinkIp)]));
         var ca = new TestCertificates(_dir, "ca");
-        var relay = Keep(await StartRelayAsync(FreePort.Get(RelayWorld.UpstreamIp), ca.CaFile, extra: ["--dns-server", dns.Endpoint, "--direct-port", RelayProcess.Arg(sink.Port)]));
+        var relay = Keep(await StartRelayAsync(NoUpstream(), ca.CaFile, extra: ["--dns-server", dns.Endpoint, "--direct-port", RelayProcess.Arg(sink.Port)]));
 
         Assert.Equal(0, (await Swaks.SendAsync(relay.SmtpPort, "someone@other.test", ["gone@example.net"])).ExitCode);
 
@@ -160,7 +160,7 @@ public sealed class DeliveryFailureTests : IDisposable
     public async Task With_default_action_reject_a_sender_without_a_route_is_refused_at_RCPT()
     {
         var ca = new TestCertificates(_dir, "ca");
-        var relay = Keep(await StartRelayAsync(FreePort.Get(RelayWorld.UpstreamIp), ca.CaFile, extra: ["--default-action", "reject"]));
+        var relay = Keep(await StartRelayAsync(NoUpstream(), ca.CaFile, extra: ["--default-action", "reject"]));
         var (code, transcript) = await Swaks.SendAsync(relay.SmtpPort, "nobody@unrouted.test", ["bob@gmail.test"]);
         Assert.NotEqual(0, code);
         Assert.Contains("550 5.7.1 sender not allowed to relay: no mail route matches", transcript);
@@ -171,6 +171,9 @@ public sealed class DeliveryFailureTests : IDisposable
 
     private T Keep<T>(T peer)
         where T : IDisposable => _peers.Keep(peer);
+
+    /// <summary>An upstream port held for the test where nothing listens: attempts there are refused.</summary>
+    private int NoUpstream() => Keep(new PortReservation(RelayWorld.UpstreamIp)).Port;
 
     private async Task<RelayProcess> StartRelayAsync(int upstreamPort, string caFile, string retryMin = "1s", string[]? extra = null)
     {
