@@ -67,7 +67,7 @@ public static class PeerPorts
 /// <summary>
 /// A port held by a bound, never listening socket with SO_REUSEPORT: connections to it are refused
 /// and no other program can take it, yet a peer that also sets SO_REUSEPORT (the upstream's
-/// <c>--reuse-port</c>) can listen there while it is held. For "nothing listens there yet, later
+/// <c>--reuse-port</c>; note that .NET sets it on every listener) can listen there while it is held. For "nothing listens there yet, later
 /// the peer does" without releasing the port in between.
 /// </summary>
 public sealed class PortReservation : IDisposable
@@ -78,7 +78,8 @@ public sealed class PortReservation : IDisposable
     public PortReservation(string address)
     {
         _socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-        const int solSocket = 1, soReusePort = 15; // Linux
+        const int solSocket = 1, soReuseAddr = 2, soReusePort = 15; // Linux
+        _socket.SetRawSocketOption(solSocket, soReuseAddr, BitConverter.GetBytes(0)); // .NET sets it; with it another listener could share the port
         _socket.SetRawSocketOption(solSocket, soReusePort, BitConverter.GetBytes(1));
         _socket.Bind(new IPEndPoint(IPAddress.Parse(address), 0));
         Address = address;
