@@ -69,12 +69,12 @@ public sealed class OwnedObjects(IKubernetes client, OperatorOptions options)
                 ? (await client.AppsV1.ReadNamespacedStatefulSetAsync(name, ns, cancellationToken: ct)).Spec.Template
                 : (await client.AppsV1.ReadNamespacedDeploymentAsync(name, ns, cancellationToken: ct)).Spec.Template,
             template => HasHash(template, hash),
-            null,
-            (_, ct) => statefulSet
+            Create: null,
+            Update: (_, ct) => statefulSet
                 ? client.AppsV1.PatchNamespacedStatefulSetAsync(patch, name, ns, cancellationToken: ct)
                 : client.AppsV1.PatchNamespacedDeploymentAsync(patch, name, ns, cancellationToken: ct),
-            string.Empty,
-            $"set {ConfigHashAnnotation}={hash} on {kind}/{name}: the relay rolls");
+            Created: string.Empty,
+            Updated: $"set {ConfigHashAnnotation}={hash} on {kind}/{name}: the relay rolls");
     }
 
     /// <summary>True when the ConfigMap holds exactly <c>routes.yaml</c> with this content.</summary>
