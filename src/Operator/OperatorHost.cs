@@ -38,14 +38,15 @@ public static class OperatorHost
         var client = new Kubernetes(config, new ApiCallCounter());
         builder.Services.AddSingleton<IKubernetes>(client);
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton<LeadershipState>();
         builder.Services.AddSingleton(sp => new MailRelayController(client, options, sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddHostedService<LeaderService>();
 
         var app = builder.Build();
         app.MapMetrics("/metrics");
         app.MapGet("/healthz", () => Results.Text("ok\n"));
-        app.MapGet("/readyz", (MailRelayController controller) =>
-            !options.LeaderElect || controller.Ready || OperatorMetrics.Leader.Value == 0
+        app.MapGet("/readyz", (MailRelayController controller, LeadershipState leadership) =>
+            !options.LeaderElect || controller.Ready || !leadership.IsLeader
                 ? Results.Text("ready\n")
                 : Results.Text("not ready: caches not synced\n", statusCode: StatusCodes.Status503ServiceUnavailable));
         app.Lifetime.ApplicationStarted.Register(() =>
@@ -61,13 +62,13 @@ public static class OperatorHost
             : KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig ?? Environment.GetEnvironmentVariable("KUBECONFIG"));
 
     /// <summary>Runs the controller while leading (or always, without leader election).</summary>
-    private sealed class LeaderService(IKubernetes client, OperatorOptions options, MailRelayController controller, ILogger<LeaderService> logger) : BackgroundService
+    private sealed class LeaderService(IKubernetes client, OperatorOptions options, MailRelayController controller, LeadershipState leadership, ILogger<LeaderService> logger) : BackgroundService
     {
         protected override async Task ExecuteAsync(CancellationToken stoppingToken)
         {
             if (!options.LeaderElect)
             {
-                OperatorMetrics.Leader.Set(1);
+                leadership.Set(true);
                 await controller.RunAsync(stoppingToken);
                 return;
             }
@@ -84,14 +85,14 @@ public static class OperatorHost
             elector.OnStartedLeading += () =>
             {
                 logger.LogInformation("Became the leader ({Identity}); reconciling", options.Identity);
-                OperatorMetrics.Leader.Set(1);
+                leadership.Set(true);
                 leading = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                 running = Task.Run(() => controller.RunAsync(leading.Token), CancellationToken.None);
             };
             elector.OnStoppedLeading += () =>
             {
                 logger.LogWarning("Lost leadership ({Identity}); stopped writing", options.Identity);
-                OperatorMetrics.Leader.Set(0);
+                leadership.Set(false);
                 leading?.Cancel();
             };
             elector.OnNewLeader += leader => logger.LogInformation("The leader is {Leader}", leader);

@@ -25,7 +25,7 @@ public static class Program
         }
 
         var desired = DesiredStateBuilder.Build(snapshot);
-        Console.Write(RenderOutput.Format(desired, "mail-relay-routes", "mail-relay-credentials", @namespace, showSecrets));
+        Console.Write(RenderOutput.Format(desired, OperatorCommandLine.Default("--configmap-name")!, OperatorCommandLine.Default("--secret-name")!, @namespace, showSecrets));
         var invalid = desired.Routes.Where(v => !v.Ok).Concat(desired.Credentials.Where(v => !v.Ok)).ToList();
         foreach (var v in invalid)
         {

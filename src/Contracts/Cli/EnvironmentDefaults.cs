@@ -1,7 +1,7 @@
 namespace MailRelay.Contracts.Cli;
 
 /// <summary>
-/// API.md: every option can also be set by an environment variable <c>MAILRELAY_&lt;OPTION&gt;</c>
+/// docs/api.md: every option can also be set by an environment variable <c>MAILRELAY_&lt;OPTION&gt;</c>
 /// (upper case, dashes as underscores). A command-line value wins over the variable.
 /// </summary>
 public static class EnvironmentDefaults

@@ -1,6 +1,6 @@
 namespace MailRelay.Contracts.Patterns;
 
-/// <summary>The five pattern forms of API.md, from least to most specific.</summary>
+/// <summary>The five pattern forms of docs/api.md, from least to most specific.</summary>
 public enum PatternKind
 {
     /// <summary><c>*</c>: anything.</summary>

@@ -5,7 +5,7 @@ using MailRelay.Contracts.Patterns;
 namespace MailRelay.Contracts.RoutingTable;
 
 /// <summary>
-/// The route rules of API.md that a schema cannot express, in one place: the relay checks its
+/// The route rules of docs/api.md that a schema cannot express, in one place: the relay checks its
 /// routing table with them and the operator reports their messages as <c>InvalidSpec</c>.
 /// </summary>
 public static partial class RouteValidator

@@ -1,16 +1,19 @@
 using System.CommandLine;
-using MailRelay.Contracts.Cli;
+using MailRelay.CommandLine;
 
 namespace MailRelay.Operator.Cli;
 
 /// <summary>The operator's command line: running the controller (root) and <c>render</c>.</summary>
 public static class OperatorCommandLine
 {
-    /// <summary>Options of the root command: name, default, help.</summary>
+    /// <summary>The namespace when <c>--namespace</c> is not given and the pod's is unknown (and the one <c>render</c> writes).</summary>
+    public const string FallbackNamespace = "mail-relay";
+
+    /// <summary>Options of the root command: name, default, help. The only place their defaults are set.</summary>
     public static readonly (string Name, string? Default, string Help)[] RunOptions =
     [
         ("--kubeconfig", null, "kubeconfig file (default: in-cluster, KUBECONFIG, ~/.kube/config)"),
-        ("--namespace", null, "namespace of the ConfigMap, Secret, relay workload and Lease (default: the pod's, else mail-relay)"),
+        ("--namespace", null, $"namespace of the ConfigMap, Secret, relay workload and Lease (default: the pod's, else {FallbackNamespace})"),
         ("--relay-workload", "deployment/mail-relay", "deployment/NAME or statefulset/NAME: the relay"),
         ("--configmap-name", "mail-relay-routes", "ConfigMap holding routes.yaml"),
         ("--secret-name", "mail-relay-credentials", "Secret holding the resolved credentials"),
@@ -21,7 +24,9 @@ public static class OperatorCommandLine
         ("--watch-timeout", "300", "seconds each watch runs before it is restarted"),
     ];
 
-    /// <summary>Builds the command tree.</summary>
+    /// <summary>The default of a root-command option in <see cref="RunOptions"/>.</summary>
+    public static string? Default(string name) => RunOptions.Single(o => o.Name == name).Default;
+
     public static RootCommand Build(Func<OperatorOptions, CancellationToken, Task<int>> run, Func<IReadOnlyList<string>, string, bool, int> render)
     {
         var root = new RootCommand("MailRelayOperator: reconciles MailRoutes and RelayCredentials into the relay's ConfigMap and Secret.");
@@ -46,7 +51,7 @@ public static class OperatorCommandLine
 
         var renderCommand = new Command("render", "Offline: print the ConfigMap and Secret that resource files produce, and each resource's verdict.");
         var files = new Option<string[]>("-f", "--filename") { Description = "files or directories of MailRoute, RelayCredential and Secret manifests", Required = true, AllowMultipleArgumentsPerToken = true };
-        var ns = EnvironmentOption.Text("--namespace", "mail-relay", "namespace written into the output");
+        var ns = EnvironmentOption.Text("--namespace", FallbackNamespace, "namespace written into the output");
         var showSecrets = new Option<bool>("--show-secrets") { Description = "print credential values (base64) instead of redacting them" };
         renderCommand.Options.Add(files);
         renderCommand.Options.Add(ns);
@@ -56,11 +61,12 @@ public static class OperatorCommandLine
         return root;
     }
 
-    /// <summary>Turns option texts into checked options.</summary>
+    /// <summary>Turns option texts into checked options; an option without a value takes its default from <see cref="RunOptions"/>.</summary>
     public static OperatorOptions Bind(Func<string, string?> value)
     {
-        string? Opt(string name) => value(name) is { Length: > 0 } v ? v : null;
-        var workload = Opt("--relay-workload") ?? "deployment/mail-relay";
+        string? Opt(string name) => value(name) is { Length: > 0 } v ? v : Default(name);
+        string Text(string name) => Opt(name) ?? throw new InvalidOperationException($"{name} has no default in {nameof(RunOptions)}");
+        var workload = Text("--relay-workload");
         var slash = workload.IndexOf('/');
         var kind = slash > 0 ? workload[..slash].ToLowerInvariant() : string.Empty;
         if (kind is not ("deployment" or "statefulset") || slash == workload.Length - 1)
@@ -68,7 +74,7 @@ public static class OperatorCommandLine
             throw new ArgumentException($"--relay-workload: '{workload}' is not deployment/NAME or statefulset/NAME");
         }
 
-        var leaderElect = (Opt("--leader-elect") ?? "true").ToLowerInvariant() switch
+        var leaderElect = Text("--leader-elect").ToLowerInvariant() switch
         {
             "true" => true,
             "false" => false,
@@ -78,16 +84,16 @@ public static class OperatorCommandLine
         return new OperatorOptions
         {
             Kubeconfig = Opt("--kubeconfig"),
-            Namespace = Opt("--namespace") ?? PodNamespace() ?? "mail-relay",
+            Namespace = Opt("--namespace") ?? PodNamespace() ?? FallbackNamespace,
             WorkloadKind = kind,
             WorkloadName = workload[(slash + 1)..],
-            ConfigMapName = Opt("--configmap-name") ?? "mail-relay-routes",
-            SecretName = Opt("--secret-name") ?? "mail-relay-credentials",
+            ConfigMapName = Text("--configmap-name"),
+            SecretName = Text("--secret-name"),
             LeaderElect = leaderElect,
-            LeaseName = Opt("--lease-name") ?? "mailrelay-operator",
-            Metrics = Opt("--metrics"),
-            ResyncPeriod = Seconds("--resync-period", Opt("--resync-period") ?? "300"),
-            WatchTimeout = Seconds("--watch-timeout", Opt("--watch-timeout") ?? "300"),
+            LeaseName = Text("--lease-name"),
+            Metrics = value("--metrics") is { Length: > 0 } metrics ? metrics : null, // empty: a free port on 127.0.0.1, not the default
+            ResyncPeriod = Seconds("--resync-period", Text("--resync-period")),
+            WatchTimeout = Seconds("--watch-timeout", Text("--watch-timeout")),
         };
     }
 
@@ -101,5 +107,4 @@ public static class OperatorCommandLine
         const string path = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
         return File.Exists(path) ? File.ReadAllText(path).Trim() : null;
     }
-
 }

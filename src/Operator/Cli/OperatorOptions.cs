@@ -1,40 +1,38 @@
 namespace MailRelay.Operator.Cli;
 
-/// <summary>The operator's settings (API.md "How the programs start").</summary>
+/// <summary>The operator's settings, parsed and checked by <see cref="OperatorCommandLine.Bind"/> (see docs/operator.md; the defaults are in <see cref="OperatorCommandLine.RunOptions"/>).</summary>
 public sealed record OperatorOptions
 {
     /// <summary>kubeconfig file; null = in-cluster, KUBECONFIG or ~/.kube/config.</summary>
-    public string? Kubeconfig { get; init; }
+    public required string? Kubeconfig { get; init; }
 
     /// <summary>Where the ConfigMap, Secret, relay workload and Lease live.</summary>
-    public string Namespace { get; init; } = "mail-relay";
+    public required string Namespace { get; init; }
 
     /// <summary>deployment or statefulset.</summary>
-    public string WorkloadKind { get; init; } = "deployment";
+    public required string WorkloadKind { get; init; }
 
-    /// <summary>The relay workload's name.</summary>
-    public string WorkloadName { get; init; } = "mail-relay";
+    public required string WorkloadName { get; init; }
 
     /// <summary>The routing table ConfigMap.</summary>
-    public string ConfigMapName { get; init; } = "mail-relay-routes";
+    public required string ConfigMapName { get; init; }
 
     /// <summary>The credentials Secret.</summary>
-    public string SecretName { get; init; } = "mail-relay-credentials";
+    public required string SecretName { get; init; }
 
     /// <summary>Whether to take a Lease before acting.</summary>
-    public bool LeaderElect { get; init; } = true;
+    public required bool LeaderElect { get; init; }
 
-    /// <summary>The Lease's name.</summary>
-    public string LeaseName { get; init; } = "mailrelay-operator";
+    public required string LeaseName { get; init; }
 
-    /// <summary>Where /metrics, /healthz, /readyz are served; null = not served.</summary>
-    public string? Metrics { get; init; }
+    /// <summary>Where /metrics, /healthz, /readyz are served; null = a free port on 127.0.0.1.</summary>
+    public required string? Metrics { get; init; }
 
     /// <summary>How often the whole state is reconciled without an event.</summary>
-    public TimeSpan ResyncPeriod { get; init; } = TimeSpan.FromMinutes(5);
+    public required TimeSpan ResyncPeriod { get; init; }
 
     /// <summary>Server-side timeout of each watch.</summary>
-    public TimeSpan WatchTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    public required TimeSpan WatchTimeout { get; init; }
 
     /// <summary>This instance's identity in the Lease.</summary>
     public string Identity { get; init; } = Environment.MachineName + "-" + Environment.ProcessId;

@@ -11,7 +11,6 @@ public sealed class CoalescingQueue
     private readonly Channel<bool> _channel = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly TimeProvider _time;
 
-    /// <summary>Creates a queue.</summary>
     public CoalescingQueue(TimeProvider? time = null) => _time = time ?? TimeProvider.System;
 
     /// <summary>Asks for a reconcile (coalesced with any pending one).</summary>

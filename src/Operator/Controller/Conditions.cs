@@ -1,23 +1,23 @@
 using k8s.Models;
+using MailRelay.Operator.DesiredState;
 
 namespace MailRelay.Operator.Controller;
 
 /// <summary>metav1.Condition handling: lastTransitionTime changes only when the status flips.</summary>
 public static class Conditions
 {
-    /// <summary>A condition with its transition time carried over from <paramref name="existing"/> when the status is unchanged.</summary>
-    public static V1Condition Make(IEnumerable<V1Condition>? existing, string type, bool ok, string reason, string message, long generation, DateTime now)
+    /// <summary>The condition to write, its transition time carried over from <paramref name="existing"/> when the status is unchanged.</summary>
+    public static V1Condition Make(IEnumerable<V1Condition>? existing, DesiredCondition wanted, long generation, DateTime now)
     {
-        var status = ok ? "True" : "False";
-        var previous = existing?.FirstOrDefault(c => c.Type == type);
+        var previous = Find(existing, wanted.Type);
         return new V1Condition
         {
-            Type = type,
-            Status = status,
-            Reason = reason,
-            Message = message,
+            Type = wanted.Type,
+            Status = wanted.Status,
+            Reason = wanted.Reason,
+            Message = wanted.Message,
             ObservedGeneration = generation,
-            LastTransitionTime = previous is not null && previous.Status == status ? previous.LastTransitionTime : now,
+            LastTransitionTime = previous is not null && previous.Status == wanted.Status ? previous.LastTransitionTime : now,
         };
     }
 
@@ -32,7 +32,7 @@ public static class Conditions
         for (var i = 0; i < (a?.Count ?? 0); i++)
         {
             var x = a![i];
-            var y = b!.FirstOrDefault(c => c.Type == x.Type);
+            var y = Find(b, x.Type);
             if (y is null || x.Status != y.Status || x.Reason != y.Reason || x.Message != y.Message
                 || x.ObservedGeneration != y.ObservedGeneration || Trunc(x.LastTransitionTime) != Trunc(y.LastTransitionTime))
             {

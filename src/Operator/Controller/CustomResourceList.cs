@@ -10,7 +10,6 @@ public sealed class CustomResourceList<T>
     [JsonPropertyName("metadata")]
     public V1ListMeta Metadata { get; set; } = new();
 
-    /// <summary>The items.</summary>
     [JsonPropertyName("items")]
     public List<T> Items { get; set; } = [];
 }

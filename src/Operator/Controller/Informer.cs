@@ -30,10 +30,6 @@ public sealed class Informer<T>(string name, IListWatch<T> source, ILogger logge
     /// <summary>A snapshot of the cached objects.</summary>
     public IReadOnlyList<T> Items => _cache.Values.ToList();
 
-    /// <summary>Lists how many times the informer (re)listed, for tests and metrics.</summary>
-    public int Lists { get; private set; }
-
-    /// <summary>Runs until cancelled.</summary>
     public async Task RunAsync(CancellationToken ct)
     {
         string? resourceVersion = null;
@@ -52,7 +48,6 @@ public sealed class Informer<T>(string name, IListWatch<T> source, ILogger logge
                     }
 
                     resourceVersion = rv;
-                    Lists++;
                     _synced = true;
                     Changed?.Invoke();
                 }

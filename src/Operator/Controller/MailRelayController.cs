@@ -51,7 +51,7 @@ public sealed class MailRelayController(IKubernetes client, OperatorOptions opti
                     continue; // the first list of each informer enqueues again
                 }
 
-                secrets.Sync(credentials.Items.Select(c => (c.Metadata.NamespaceProperty ?? "default", c.Spec.SecretRef.Name)).Where(k => k.Item2.Length > 0), ct);
+                secrets.Sync(credentials.Items.Select(c => (ResourceKey.Namespace(c), c.Spec.SecretRef.Name)).Where(k => k.Item2.Length > 0), ct);
                 if (!secrets.HasSynced)
                 {
                     queue.AddAfter(TimeSpan.FromMilliseconds(200), ct);

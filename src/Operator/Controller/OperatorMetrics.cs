@@ -5,26 +5,21 @@ namespace MailRelay.Operator.Controller;
 /// <summary>The operator's Prometheus metrics.</summary>
 public static class OperatorMetrics
 {
-    /// <summary>Reconciles by result.</summary>
     public static readonly Counter Reconciles = Metrics.CreateCounter("mailrelay_operator_reconciles_total", "Reconciles, by result.", "result");
 
-    /// <summary>Reconcile duration.</summary>
     public static readonly Histogram ReconcileDuration = Metrics.CreateHistogram("mailrelay_operator_reconcile_duration_seconds", "Time one reconcile took.");
 
-    /// <summary>Calls to the Kubernetes API by HTTP verb.</summary>
     public static readonly Counter ApiCalls = Metrics.CreateCounter("mailrelay_operator_api_calls_total", "Calls to the Kubernetes API, by verb.", "verb");
 
     /// <summary>Write calls to the Kubernetes API made by the controller (not leader election).</summary>
     public static readonly Counter Writes = Metrics.CreateCounter("mailrelay_operator_writes_total", "Writes the controller made, by kind of object.", "kind");
 
-    /// <summary>1 while this instance leads.</summary>
     public static readonly Gauge Leader = Metrics.CreateGauge("mailrelay_operator_leader", "1 while this instance is the leader.");
 
-    /// <summary>Resources by verdict.</summary>
     public static readonly Gauge Resources = Metrics.CreateGauge("mailrelay_operator_resources", "MailRoutes and RelayCredentials by kind and condition status.", "kind", "ok");
 }
 
-/// <summary>Counts every API call by verb.</summary>
+/// <summary>Counts every API call by verb (a handler of the Kubernetes client).</summary>
 public sealed class ApiCallCounter : DelegatingHandler
 {
     /// <inheritdoc />

@@ -1,11 +1,11 @@
 namespace MailRelay.Operator.Controller;
 
 /// <summary>What a reconcile asks for next: nothing, or another run after a delay.</summary>
-public sealed record ReconcileResult(TimeSpan? RequeueAfter, int Writes)
+public sealed record ReconcileResult(TimeSpan? RequeueAfter)
 {
     /// <summary>Done until the next event or resync.</summary>
-    public static ReconcileResult Done(int writes) => new(null, writes);
+    public static ReconcileResult Done { get; } = new((TimeSpan?)null);
 
     /// <summary>Run again after <paramref name="delay"/>.</summary>
-    public static ReconcileResult Requeue(TimeSpan delay, int writes) => new(delay, writes);
+    public static ReconcileResult Requeue(TimeSpan delay) => new(delay);
 }

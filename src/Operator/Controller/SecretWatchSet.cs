@@ -72,7 +72,6 @@ public sealed class SecretWatchSet(IKubernetes client, Action changed, ILogger l
         }
     }
 
-    /// <summary>Stops every watch.</summary>
     public void Dispose()
     {
         lock (_lock)

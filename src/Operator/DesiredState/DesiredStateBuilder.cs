@@ -13,12 +13,11 @@ namespace MailRelay.Operator.DesiredState;
 /// </summary>
 public static class DesiredStateBuilder
 {
-    /// <summary>Builds the desired state.</summary>
     public static DesiredRelayConfig Build(ClusterSnapshot snapshot)
     {
         var credentialVerdicts = new List<Verdict>();
         var resolved = new Dictionary<string, (string User, string Password)>(StringComparer.Ordinal);
-        foreach (var credential in snapshot.Credentials.OrderBy(Key, StringComparer.Ordinal))
+        foreach (var credential in snapshot.Credentials.OrderBy(ResourceKey.Of, StringComparer.Ordinal))
         {
             var (verdict, value) = Resolve(credential, snapshot);
             credentialVerdicts.Add(verdict);
@@ -33,12 +32,12 @@ public static class DesiredStateBuilder
         var accepted = new List<Route>();
         var claims = new Dictionary<(int Priority, string Sender, string Recipient), string>();
 
-        // Oldest first, so the older of two conflicting routes wins (API.md).
+        // Oldest first, so the older of two conflicting routes wins (docs/api.md).
         foreach (var route in snapshot.Routes
                      .OrderBy(r => r.Metadata.CreationTimestamp ?? DateTime.MaxValue)
-                     .ThenBy(Key, StringComparer.Ordinal))
+                     .ThenBy(ResourceKey.Of, StringComparer.Ordinal))
         {
-            var ns = route.Metadata.NamespaceProperty ?? "default";
+            var ns = ResourceKey.Namespace(route);
             var generation = route.Metadata.Generation ?? 0;
             Verdict Reject(string reason, string message) => new(ns, route.Metadata.Name, generation, false, reason, message);
 
@@ -125,7 +124,7 @@ public static class DesiredStateBuilder
 
     private static (Verdict Verdict, (string, string)? Value) Resolve(RelayCredential credential, ClusterSnapshot snapshot)
     {
-        var ns = credential.Metadata.NamespaceProperty ?? "default";
+        var ns = ResourceKey.Namespace(credential);
         var name = credential.Metadata.Name;
         var generation = credential.Metadata.Generation ?? 0;
         var secretName = credential.Spec.SecretRef.Name;
@@ -163,6 +162,4 @@ public static class DesiredStateBuilder
             }
         }
     }
-
-    private static string Key(k8s.IKubernetesObject<k8s.Models.V1ObjectMeta> o) => (o.Metadata.NamespaceProperty ?? "default") + "/" + o.Metadata.Name;
 }

@@ -16,7 +16,7 @@ public static class RouteSpecMapper
     /// <summary>Validates and maps; on failure returns null and the InvalidSpec reasons.</summary>
     public static (Route? Route, IReadOnlyList<string> Errors) Map(MailRoute route)
     {
-        var ns = route.Metadata.NamespaceProperty ?? "default";
+        var ns = ResourceKey.Namespace(route);
         var spec = route.Spec;
         var doc = new RouteDocument
         {

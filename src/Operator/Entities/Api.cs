@@ -3,13 +3,10 @@ namespace MailRelay.Operator.Entities;
 /// <summary>The API group and version of the custom resources.</summary>
 public static class Api
 {
-    /// <summary>API group.</summary>
     public const string Group = "mailrelay.io";
 
-    /// <summary>API version.</summary>
     public const string Version = "v1alpha1";
 
-    /// <summary>group/version.</summary>
     public const string GroupVersion = Group + "/" + Version;
 }
 
@@ -26,7 +23,7 @@ public static class ConditionTypes
     public const string Ready = "Ready";
 }
 
-/// <summary>Condition reasons (API.md).</summary>
+/// <summary>Condition reasons (docs/api.md).</summary>
 public static class ConditionReasons
 {
     /// <summary>Accepted=True.</summary>
@@ -49,6 +46,9 @@ public static class ConditionReasons
 
     /// <summary>Programmed=False because Accepted is False.</summary>
     public const string NotAccepted = "NotAccepted";
+
+    /// <summary>Programmed=False because the relay workload does not exist (an addition to docs/api.md's reasons).</summary>
+    public const string RelayWorkloadNotFound = "RelayWorkloadNotFound";
 
     /// <summary>RelayCredential Ready=True.</summary>
     public const string Resolved = "Resolved";

@@ -66,7 +66,6 @@ public sealed class RelayCredentialStatus
     [JsonPropertyName("observedGeneration")]
     public long? ObservedGeneration { get; set; }
 
-    /// <summary>Ready.</summary>
     [JsonPropertyName("conditions")]
     public List<V1Condition>? Conditions { get; set; }
 }

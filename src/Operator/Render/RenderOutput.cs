@@ -31,7 +31,6 @@ public static class RenderOutput
         Data = desired.SecretData.ToDictionary(kv => kv.Key, kv => kv.Value),
     };
 
-    /// <summary>Formats the whole report.</summary>
     public static string Format(DesiredRelayConfig desired, string configMapName, string secretName, string @namespace, bool showSecrets)
     {
         var text = new StringBuilder();

@@ -1,5 +1,6 @@
 using System.CommandLine;
-using MailRelay.Contracts.Cli;
+using System.Net;
+using MailRelay.CommandLine;
 using MailRelay.Relay.Routing;
 
 namespace MailRelay.Relay.Cli;
@@ -10,7 +11,7 @@ namespace MailRelay.Relay.Cli;
 /// </summary>
 public static class RelayCommandLine
 {
-    /// <summary>Each option of the root command: name, default, help.</summary>
+    /// <summary>Each option of the root command: name, default, help. The only place their defaults are set.</summary>
     public static readonly (string Name, string? Default, string Help)[] RunOptions =
     [
         ("--listen", "0.0.0.0:2525", "ADDR:PORT where SMTP is accepted"),
@@ -35,6 +36,9 @@ public static class RelayCommandLine
         ("--hostname", null, "name used in the greeting and Received headers (default: the host name)"),
         ("--smtp-timeout", "60s", "timeout of one upstream SMTP command"),
     ];
+
+    /// <summary>The default of a root-command option in <see cref="RunOptions"/>.</summary>
+    public static string? Default(string name) => RunOptions.Single(o => o.Name == name).Default;
 
     /// <summary>Builds the command tree; <paramref name="run"/> and <paramref name="explain"/> are the actions.</summary>
     public static RootCommand Build(
@@ -65,10 +69,10 @@ public static class RelayCommandLine
         });
 
         var explainCommand = new Command("explain", "Print the route a message would take, and why.");
-        var routes = EnvironmentOption.Text("--routes", "/etc/mailrelay/routes/routes.yaml", "routing table file");
+        var routes = EnvironmentOption.Text("--routes", Default("--routes"), "routing table file");
         var from = new Option<string>("--from") { Description = "envelope sender (use '<>' for the null sender)", Required = true };
         var to = new Option<string[]>("--to") { Description = "recipient (repeatable)", Required = true, AllowMultipleArgumentsPerToken = true };
-        var defaultAction = EnvironmentOption.Text("--default-action", "direct", "direct|reject for mail that no route matches");
+        var defaultAction = EnvironmentOption.Text("--default-action", Default("--default-action"), "direct|reject for mail that no route matches");
         explainCommand.Options.Add(routes);
         explainCommand.Options.Add(from);
         explainCommand.Options.Add(to);
@@ -90,11 +94,11 @@ public static class RelayCommandLine
         return root;
     }
 
-    /// <summary>Turns option texts (already defaulted) into checked options.</summary>
+    /// <summary>Turns option texts into checked options; an option without a value takes its default from <see cref="RunOptions"/>.</summary>
     public static RelayOptions Bind(Func<string, string?> value)
     {
-        string? Opt(string name) => value(name) is { Length: > 0 } v ? v : null;
-        var defaults = new RelayOptions();
+        string? Opt(string name) => value(name) is { Length: > 0 } v ? v : Default(name);
+        string Text(string name) => Opt(name) ?? throw new InvalidOperationException($"{name} has no default in {nameof(RunOptions)}");
         var cert = Opt("--tls-cert");
         var key = Opt("--tls-key");
         if (cert is null != key is null)
@@ -102,29 +106,29 @@ public static class RelayCommandLine
             throw new ArgumentException("--tls-cert and --tls-key go together");
         }
 
-        var options = defaults with
+        var options = new RelayOptions
         {
-            Listen = OptionValues.EndPoint("--listen", Opt("--listen") ?? "0.0.0.0:2525"),
-            RoutesFile = Opt("--routes") ?? defaults.RoutesFile,
-            CredentialsDir = Opt("--credentials") ?? defaults.CredentialsDir,
-            SpoolDir = Opt("--spool") ?? defaults.SpoolDir,
-            AllowedNetworks = Opt("--allowed-networks") is { } nets ? OptionValues.Networks("--allowed-networks", nets) : defaults.AllowedNetworks,
-            DefaultAction = ParseDefaultAction(Opt("--default-action") ?? "direct"),
+            Listen = OptionValues.EndPoint("--listen", Text("--listen")),
+            RoutesFile = Text("--routes"),
+            CredentialsDir = Text("--credentials"),
+            SpoolDir = Text("--spool"),
+            AllowedNetworks = OptionValues.Networks("--allowed-networks", Text("--allowed-networks")),
+            DefaultAction = ParseDefaultAction(Text("--default-action")),
             DnsServer = Opt("--dns-server") is { } dns ? OptionValues.EndPoint("--dns-server", dns.Contains(':') ? dns : dns + ":53") : null,
-            DirectPort = OptionValues.Integer("--direct-port", Opt("--direct-port") ?? "25", 1, 65535),
+            DirectPort = OptionValues.Integer("--direct-port", Text("--direct-port"), 1, 65535),
             TrustCaFile = Opt("--trust-ca"),
             Metrics = Opt("--metrics") is { } m ? OptionValues.EndPoint("--metrics", m) : null,
             TlsCertFile = cert,
             TlsKeyFile = key,
             UsersFile = Opt("--users"),
-            MaxMessageSize = OptionValues.Size("--max-message-size", Opt("--max-message-size") ?? "25m"),
-            RetryMin = OptionValues.Duration("--retry-min", Opt("--retry-min") ?? "300s"),
-            RetryMax = OptionValues.Duration("--retry-max", Opt("--retry-max") ?? "4000s"),
-            MaxQueueLifetime = OptionValues.Duration("--max-queue-lifetime", Opt("--max-queue-lifetime") ?? "5d"),
-            DeliveryConcurrency = OptionValues.Integer("--delivery-concurrency", Opt("--delivery-concurrency") ?? "8", 1, 1000),
-            ReloadInterval = OptionValues.Duration("--reload-interval", Opt("--reload-interval") ?? "2s"),
-            HostName = Opt("--hostname") ?? defaults.HostName,
-            SmtpTimeout = OptionValues.Duration("--smtp-timeout", Opt("--smtp-timeout") ?? "60s"),
+            MaxMessageSize = OptionValues.Size("--max-message-size", Text("--max-message-size")),
+            RetryMin = OptionValues.Duration("--retry-min", Text("--retry-min")),
+            RetryMax = OptionValues.Duration("--retry-max", Text("--retry-max")),
+            MaxQueueLifetime = OptionValues.Duration("--max-queue-lifetime", Text("--max-queue-lifetime")),
+            DeliveryConcurrency = OptionValues.Integer("--delivery-concurrency", Text("--delivery-concurrency"), 1, 1000),
+            ReloadInterval = OptionValues.Duration("--reload-interval", Text("--reload-interval")),
+            HostName = Opt("--hostname") ?? Dns.GetHostName(),
+            SmtpTimeout = OptionValues.Duration("--smtp-timeout", Text("--smtp-timeout")),
         };
 
         if (options.RetryMin <= TimeSpan.Zero || options.RetryMax < options.RetryMin)
@@ -149,7 +153,6 @@ public static class RelayCommandLine
         "reject" => DefaultAction.Reject,
         _ => throw new ArgumentException($"--default-action: '{text}' is not direct or reject"),
     };
-
 }
 
 /// <summary>The arguments of <c>explain</c>.</summary>

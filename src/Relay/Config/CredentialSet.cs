@@ -30,9 +30,6 @@ public sealed class CredentialSet
     /// <summary>A hash of the contents, to tell whether anything changed (never the contents).</summary>
     public string Fingerprint { get; }
 
-    /// <summary>The credential names present.</summary>
-    public IEnumerable<string> Names => _byName.Keys;
-
     /// <summary>Reads a directory as the kubelet mounts a Secret (hidden <c>..data</c> entries are skipped). A missing directory is empty.</summary>
     public static CredentialSet Load(string directory)
     {
@@ -74,10 +71,6 @@ public sealed class CredentialSet
 
         return new CredentialSet(byName, Convert.ToHexStringLower(hash.GetHashAndReset()));
     }
-
-    /// <summary>Builds a set from pairs (tests and tools).</summary>
-    public static CredentialSet From(IReadOnlyDictionary<string, NetworkCredential> byName) =>
-        new(byName, "in-memory:" + string.Join(",", byName.Keys.Order(StringComparer.Ordinal)));
 
     /// <summary>The credential called <paramref name="name"/>, or null.</summary>
     public NetworkCredential? Find(string name) => _byName.GetValueOrDefault(name);

@@ -8,7 +8,7 @@ namespace MailRelay.Relay.Delivery;
 /// <summary>
 /// Maps a route's TLS level to MailKit's connection options and certificate check.
 /// Revocation is not checked: pods often cannot reach CRL/OCSP servers and MailKit then hangs
-/// for minutes (PITFALLS.md); the chain and the host name are.
+/// for minutes; the chain and the host name are.
 /// </summary>
 public static class TlsPolicy
 {

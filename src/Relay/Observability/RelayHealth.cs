@@ -10,9 +10,6 @@ public sealed class RelayHealth(RelayConfigStore config)
     /// <summary>Set by the listener once its socket is bound.</summary>
     public void MarkListening(bool listening) => _listening = listening;
 
-    /// <summary>True when the listener is up.</summary>
-    public bool Listening => _listening;
-
     /// <summary>Why the relay is not ready, or null when it is.</summary>
     public string? NotReadyReason =>
         config.Current is null ? "no routing table loaded" + (config.LastError is { } e ? ": " + e : string.Empty)

@@ -6,7 +6,7 @@ namespace MailRelay.Relay.Routing;
 public sealed record RouteCandidate(Route Route, int SenderSpecificity, int RecipientSpecificity)
 {
     /// <summary>
-    /// API.md's precedence as one total order (best first): priority, sender specificity,
+    /// docs/api.md's precedence as one total order (best first): priority, sender specificity,
     /// recipient specificity, oldest creationTimestamp, then <c>namespace/name</c>.
     /// </summary>
     public static readonly IComparer<RouteCandidate> Precedence = Comparer<RouteCandidate>.Create(Compare);

@@ -13,7 +13,7 @@ public enum DefaultAction
     Reject,
 }
 
-/// <summary>Decides the route of a (sender, recipient) pair by API.md's rules. Pure and thread-safe.</summary>
+/// <summary>Decides the route of a (sender, recipient) pair by docs/api.md's rules. Pure and thread-safe.</summary>
 public sealed class RouteResolver(RouteIndex index, DefaultAction defaultAction)
 {
     /// <summary>The reply text when the default action rejects.</summary>

@@ -16,6 +16,21 @@ public class OperatorCommandLineTests
         Assert.Equal("mail-relay-routes", o.ConfigMapName);
     }
 
+    [Fact]
+    public void Options_without_a_value_take_the_option_tables_defaults()
+    {
+        var o = OperatorCommandLine.Bind(_ => null);
+        Assert.Equal(("deployment", "mail-relay"), (o.WorkloadKind, o.WorkloadName));
+        Assert.Equal(("mail-relay-routes", "mail-relay-credentials"), (o.ConfigMapName, o.SecretName));
+        Assert.True(o.LeaderElect);
+        Assert.Equal("mailrelay-operator", o.LeaseName);
+        Assert.Equal(TimeSpan.FromSeconds(300), o.ResyncPeriod);
+        Assert.Equal(TimeSpan.FromSeconds(300), o.WatchTimeout);
+        Assert.Null(o.Kubeconfig);
+        Assert.Null(o.Metrics); // an empty --metrics: a free port on 127.0.0.1
+        Assert.Equal("0.0.0.0:8080", OperatorCommandLine.Default("--metrics"));
+    }
+
     [Theory]
     [InlineData("--relay-workload", "daemonset/relay")]
     [InlineData("--relay-workload", "deployment/")]

@@ -4,8 +4,9 @@ using MailRelay.Operator.Render;
 namespace MailRelay.Operator.Tests.DesiredState;
 
 /// <summary>
-/// Golden files: each folder under DesiredState/golden holds resources.yaml and the expected render
-/// output. Run with UPDATE_GOLDEN=1 to rewrite expected.txt in the source tree, then review the diff.
+/// Golden files: each folder under DesiredState/golden holds resources.yaml, the expected render
+/// output (expected.txt) and the status of each resource with the relay workload present and
+/// absent (statuses.txt). Run with UPDATE_GOLDEN=1 to rewrite both in the source tree, then review the diff.
 /// </summary>
 public class DesiredStateGoldenTests
 {
@@ -26,6 +27,24 @@ public class DesiredStateGoldenTests
         }
 
         Assert.Equal(File.ReadAllText(Path.Combine(dir, "expected.txt")), output);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Statuses_match_golden_file(string name)
+    {
+        var dir = Path.Combine(AppContext.BaseDirectory, "DesiredState", "golden", name);
+        var desired = DesiredStateBuilder.Build(ResourceFiles.Load([Path.Combine(dir, "resources.yaml")]));
+        var output = FormatStatuses(desired, new RelayWorkload("deployment", "mail-relay", "mail-relay", Exists: true))
+            + "\n" + FormatStatuses(desired, new RelayWorkload("statefulset", "relay", "mail", Exists: false));
+
+        if (Environment.GetEnvironmentVariable("UPDATE_GOLDEN") == "1")
+        {
+            File.WriteAllText(Path.Combine(SourceDir(), "DesiredState", "golden", name, "statuses.txt"), output);
+            return;
+        }
+
+        Assert.Equal(File.ReadAllText(Path.Combine(dir, "statuses.txt")), output);
     }
 
     [Fact]
@@ -53,6 +72,32 @@ public class DesiredStateGoldenTests
         Assert.Equal(before.RoutesYaml, after.RoutesYaml);
         Assert.NotEqual(before.ConfigHash, after.ConfigHash);
         Assert.DoesNotContain("rotated", RenderOutput.Format(after, "c", "s", "n", showSecrets: false), StringComparison.Ordinal);
+    }
+
+    private static string FormatStatuses(DesiredRelayConfig desired, RelayWorkload workload)
+    {
+        var statuses = StatusPolicy.For(desired, workload);
+        var text = new System.Text.StringBuilder()
+            .Append("# relay workload ").Append(workload.Kind).Append('/').Append(workload.Name).Append(" in ").Append(workload.Namespace)
+            .Append(workload.Exists ? " exists" : " does not exist").Append('\n');
+        foreach (var (key, status) in statuses.Credentials.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            text.Append("RelayCredential ").Append(key).Append(" generation ").Append(status.Generation).Append('\n');
+            Condition(text, status.Ready);
+        }
+
+        foreach (var (key, status) in statuses.Routes.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            text.Append("MailRoute ").Append(key).Append(" generation ").Append(status.Generation)
+                .Append(" action ").Append(status.Action ?? "(none)").Append(" configHash ").Append(status.ConfigHash ?? "(none)").Append('\n');
+            Condition(text, status.Accepted);
+            Condition(text, status.Programmed);
+        }
+
+        return text.ToString();
+
+        static void Condition(System.Text.StringBuilder text, DesiredCondition c) =>
+            text.Append("  ").Append(c.Type).Append('=').Append(c.Status).Append(' ').Append(c.Reason).Append(": ").Append(c.Message).Append('\n');
     }
 
     private static string SourceDir([System.Runtime.CompilerServices.CallerFilePath] string path = "") =>

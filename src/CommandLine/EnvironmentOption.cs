@@ -1,6 +1,7 @@
 using System.CommandLine;
+using MailRelay.Contracts.Cli;
 
-namespace MailRelay.Contracts.Cli;
+namespace MailRelay.CommandLine;
 
 /// <summary>A text option whose default is its <c>MAILRELAY_*</c> variable, else <paramref name="fallback"/> (both programs).</summary>
 public static class EnvironmentOption

@@ -1,0 +1,49 @@
+using MailRelay.Operator.Entities;
+
+namespace MailRelay.Operator.DesiredState;
+
+/// <summary>
+/// The status each resource should carry, from the desired config and the relay workload:
+/// Accepted and Ready are the verdicts; Programmed is True once an accepted route is in the
+/// config the relay workload carries, False while the workload does not exist or the route is not accepted.
+/// </summary>
+public static class StatusPolicy
+{
+    /// <summary>The statuses of all resources.</summary>
+    public static DesiredStatuses For(DesiredRelayConfig desired, RelayWorkload workload)
+    {
+        var routes = new Dictionary<string, DesiredRouteStatus>(StringComparer.Ordinal);
+        foreach (var verdict in desired.Routes)
+        {
+            routes[verdict.Key] = Route(verdict, desired.ConfigHash, workload);
+        }
+
+        var credentials = new Dictionary<string, DesiredCredentialStatus>(StringComparer.Ordinal);
+        foreach (var verdict in desired.Credentials)
+        {
+            credentials[verdict.Key] = new DesiredCredentialStatus(verdict.Key, verdict.Generation, Condition(ConditionTypes.Ready, verdict));
+        }
+
+        return new DesiredStatuses(routes, credentials);
+    }
+
+    /// <summary>The status of one MailRoute.</summary>
+    public static DesiredRouteStatus Route(Verdict verdict, string configHash, RelayWorkload workload)
+    {
+        var workloadRef = workload.Kind + "/" + workload.Name;
+        var programmed = !verdict.Ok
+            ? new DesiredCondition(ConditionTypes.Programmed, false, ConditionReasons.NotAccepted, "the route is not accepted")
+            : !workload.Exists
+                ? new DesiredCondition(ConditionTypes.Programmed, false, ConditionReasons.RelayWorkloadNotFound, $"{workloadRef} does not exist in {workload.Namespace}")
+                : new DesiredCondition(ConditionTypes.Programmed, true, ConditionReasons.Programmed, $"in relay config {configHash}, carried by {workloadRef}");
+        return new DesiredRouteStatus(
+            verdict.Key,
+            verdict.Generation,
+            Condition(ConditionTypes.Accepted, verdict),
+            programmed,
+            verdict.Action,
+            programmed.Ok ? configHash : null);
+    }
+
+    private static DesiredCondition Condition(string type, Verdict verdict) => new(type, verdict.Ok, verdict.Reason, verdict.Message);
+}
