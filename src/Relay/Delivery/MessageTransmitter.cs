@@ -9,13 +9,45 @@ namespace MailRelay.Relay.Delivery;
 /// </summary>
 public static class MessageTransmitter
 {
-    /// <summary>Sends and returns a result per recipient. Throws on connection-level or whole-message failures.</summary>
+    /// <summary>
+    /// Sends and returns a result per recipient. A recipient MimeKit cannot put on the wire fails
+    /// alone; when the next hop refuses every recipient, each gets its own reply (a 4xx stays
+    /// temporary: MailKit's summary "554 No recipients were accepted" is not the server's word).
+    /// Throws on connection-level or whole-message failures.
+    /// </summary>
     public static async Task<IReadOnlyList<RecipientResult>> SendAsync(RecordingSmtpClient client, DeliveryRequest request, CancellationToken ct)
     {
+        var results = new List<RecipientResult>();
+        var sendable = new List<string>();
+        var recipients = new List<MailboxAddress>();
+        foreach (var r in request.Recipients)
+        {
+            if (TryMailbox(r, out var mailbox, out var error))
+            {
+                sendable.Add(r);
+                recipients.Add(mailbox);
+            }
+            else
+            {
+                results.Add(RecipientResult.Failed(r, "the address cannot be sent: " + error));
+            }
+        }
+
+        if (recipients.Count == 0)
+        {
+            return results;
+        }
+
+        if (!TryMailbox(request.Sender, out var sender, out var senderError) && request.Sender.Length > 0)
+        {
+            results.AddRange(sendable.Select(r => RecipientResult.Failed(r, "the sender cannot be sent: " + senderError)));
+            return results;
+        }
+
+        sender ??= new MailboxAddress(string.Empty, string.Empty);
         await using var stream = new FileStream(request.MessagePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
         using var message = await MimeMessage.LoadAsync(stream, persistent: true, ct);
-        var sender = new MailboxAddress(string.Empty, request.Sender);
-        var recipients = request.Recipients.Select(r => new MailboxAddress(string.Empty, r)).ToList();
+        var sent = request with { Recipients = sendable };
 
         client.ResetRecorded();
         string reply;
@@ -23,13 +55,14 @@ public static class MessageTransmitter
         {
             reply = await client.SendAsync(message, sender, recipients, ct);
         }
-        catch (SmtpCommandException e) when (e.ErrorCode == SmtpErrorCode.RecipientNotAccepted && client.Refused.Count == recipients.Count)
+        catch (SmtpCommandException) when (client.Refused.Count == recipients.Count)
         {
-            return Refusals(client, request);
+            results.AddRange(Refusals(client, sent));
+            return results;
         }
 
-        var results = new List<RecipientResult>(Refusals(client, request));
-        foreach (var r in request.Recipients)
+        results.AddRange(Refusals(client, sent));
+        foreach (var r in sendable)
         {
             if (!client.Refused.ContainsKey(r))
             {
@@ -38,6 +71,27 @@ public static class MessageTransmitter
         }
 
         return results;
+    }
+
+    private static bool TryMailbox(string address, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out MailboxAddress? mailbox, out string error)
+    {
+        mailbox = null;
+        error = string.Empty;
+        if (address.Length == 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            mailbox = new MailboxAddress(string.Empty, address);
+            return true;
+        }
+        catch (ParseException e)
+        {
+            error = e.Message;
+            return false;
+        }
     }
 
     private static IReadOnlyList<RecipientResult> Refusals(RecordingSmtpClient client, DeliveryRequest request) =>

@@ -25,6 +25,10 @@ public static class RelayMetrics
     public static readonly Counter Failed = Metrics.CreateCounter(
         "mailrelay_failed_total", "Deliveries that failed permanently (5xx, expiry, reject).", "route");
 
+    /// <summary>Messages set aside because they could not be processed at all.</summary>
+    public static readonly Counter Quarantined = Metrics.CreateCounter(
+        "mailrelay_quarantined_total", "Messages moved to the spool's quarantine/ because they could not be processed.");
+
     /// <summary>Messages in the queue.</summary>
     public static readonly Gauge QueueDepth = Metrics.CreateGauge(
         "mailrelay_queue_depth", "Messages in the queue (accepted, not yet done).");

@@ -33,15 +33,24 @@ public sealed class DeliveryScheduler(
     /// <inheritdoc />
     public void Enqueue(QueueEntry entry) => Schedule(entry, entry.NextAttemptAt, isNew: true);
 
-    /// <inheritdoc />
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>
+    /// Loads the spool before returning, so before the SMTP listener (started after this service)
+    /// accepts anything: the scan's removal of unacknowledged files never meets a message in flight.
+    /// </summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
     {
-        await Task.Yield();
         foreach (var entry in spool.LoadAll(w => logger.LogWarning("{Warning}", w)))
         {
             Schedule(entry, time.GetUtcNow(), isNew: true); // picked up again at start
         }
 
+        return base.StartAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
         var workers = Enumerable.Range(0, concurrency).Select(_ => WorkAsync(stoppingToken)).ToList();
         try
         {
@@ -108,10 +117,19 @@ public sealed class DeliveryScheduler(
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
             }
+            catch (FileNotFoundException)
+            {
+                Quarantine(entry, "its message file is missing");
+            }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 logger.LogError("Queue entry {Id} could not be processed: {Error}; retrying later", entry.Id, e.Message);
                 Schedule(entry, time.GetUtcNow() + retry.Min, isNew: false);
+            }
+            catch (Exception e)
+            {
+                // No message, however malformed, may stop a worker: it is set aside and the worker goes on.
+                Quarantine(entry, $"{e.GetType().Name}: {e.Message}");
             }
         }
     }
@@ -122,6 +140,12 @@ public sealed class DeliveryScheduler(
         if (current is null)
         {
             Schedule(entry, time.GetUtcNow() + TimeSpan.FromSeconds(5), isNew: false);
+            return;
+        }
+
+        if (!spool.HasMessage(entry.Id))
+        {
+            Quarantine(entry, "its message file is missing");
             return;
         }
 
@@ -182,6 +206,26 @@ public sealed class DeliveryScheduler(
         entry.NextAttemptAt = now + retry.DelayAfter(entry.Attempts);
         await spool.UpdateAsync(entry, CancellationToken.None);
         Schedule(entry, entry.NextAttemptAt, isNew: false);
+    }
+
+    private void Quarantine(QueueEntry entry, string reason)
+    {
+        logger.LogError("Message {Id} from <{Sender}> cannot be processed ({Reason}); moved to the quarantine", entry.Id, entry.Sender, reason);
+        try
+        {
+            spool.Quarantine(entry.Id, reason);
+        }
+        catch (IOException e)
+        {
+            logger.LogError("Message {Id} could not be moved to the quarantine: {Error}", entry.Id, e.Message);
+        }
+
+        RelayMetrics.Quarantined.Inc();
+        lock (_lock)
+        {
+            _known.Remove(entry.Id);
+            RelayMetrics.QueueDepth.Set(_known.Count);
+        }
     }
 
     private void Apply(QueueEntry entry, List<QueueRecipient> recipients, IReadOnlyList<RecipientResult> results, string route)

@@ -9,7 +9,8 @@ namespace MailRelay.Relay.Queue;
 /// send: our Received header, then the message exactly as received) and <c>ID.json</c> (the
 /// envelope). Both are fsynced, the envelope is renamed into place last, and the directory is
 /// fsynced, before <see cref="AcceptAsync"/> returns, so a 250 is never given for a message a
-/// crash could lose. An <c>.eml</c> without its <c>.json</c> was never acknowledged and is removed at start.
+/// crash could lose. An <c>.eml</c> without its <c>.json</c> was never acknowledged and is removed at start
+/// (<see cref="LoadAll"/> runs before the listener accepts, so no message is in flight then).
 /// </summary>
 public sealed class Spool
 {
@@ -23,18 +24,23 @@ public sealed class Spool
 
     private readonly string _queueDir;
     private readonly string _tmpDir;
+    private readonly string _quarantineDir;
 
     /// <summary>Opens (and creates) a spool under <paramref name="root"/>.</summary>
     public Spool(string root)
     {
         _queueDir = Path.Combine(root, "queue");
         _tmpDir = Path.Combine(root, "tmp");
+        _quarantineDir = Path.Combine(root, "quarantine");
         System.IO.Directory.CreateDirectory(_queueDir);
         System.IO.Directory.CreateDirectory(_tmpDir);
     }
 
     /// <summary>The path of a message's bytes.</summary>
     public string MessagePath(string id) => Path.Combine(_queueDir, id + ".eml");
+
+    /// <summary>True while the message's bytes are in the queue.</summary>
+    public bool HasMessage(string id) => File.Exists(MessagePath(id));
 
     /// <summary>Makes a new, time-ordered queue id.</summary>
     public static string NewId() => Guid.CreateVersion7().ToString("N")[..20].ToUpperInvariant();
@@ -74,6 +80,26 @@ public sealed class Spool
     {
         TryDelete(Path.Combine(_queueDir, id + ".json"));
         TryDelete(MessagePath(id));
+    }
+
+    /// <summary>
+    /// Sets a message aside that cannot be processed: its files move to <c>quarantine/</c> with
+    /// <c>ID.reason</c> beside them, out of the queue, for a person to look at.
+    /// </summary>
+    public void Quarantine(string id, string reason)
+    {
+        System.IO.Directory.CreateDirectory(_quarantineDir);
+        File.WriteAllText(Path.Combine(_quarantineDir, id + ".reason"), reason + "\n");
+        foreach (var extension in new[] { ".eml", ".json" })
+        {
+            var from = Path.Combine(_queueDir, id + extension);
+            if (File.Exists(from))
+            {
+                File.Move(from, Path.Combine(_quarantineDir, id + extension), overwrite: true);
+            }
+        }
+
+        NativeFileSync.SyncDirectory(_queueDir);
     }
 
     /// <summary>Every committed entry (for the start-up scan); removes orphans and stray temp files.</summary>

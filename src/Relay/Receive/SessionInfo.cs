@@ -26,11 +26,14 @@ internal static class SessionInfo
     public static EnvelopeAddress Address(IMailbox? mailbox) =>
         mailbox is null || (string.IsNullOrEmpty(mailbox.User) && string.IsNullOrEmpty(mailbox.Host))
             ? EnvelopeAddress.Null
-            : EnvelopeAddress.Parse(mailbox.User + "@" + mailbox.Host);
+            : EnvelopeAddress.Parse(Text(mailbox));
 
-    /// <summary>The address text as received (for the queue and the next hop).</summary>
+    /// <summary>
+    /// The address text as received (for the queue and the next hop). SmtpServer hands over a quoted
+    /// local part unquoted (<c>"a@b"@x</c> as user <c>a@b</c>): it is quoted again, or the address would change.
+    /// </summary>
     public static string Text(IMailbox? mailbox) =>
         mailbox is null || (string.IsNullOrEmpty(mailbox.User) && string.IsNullOrEmpty(mailbox.Host))
             ? string.Empty
-            : mailbox.User + "@" + mailbox.Host;
+            : LocalPart.Quote(mailbox.User) + "@" + mailbox.Host;
 }

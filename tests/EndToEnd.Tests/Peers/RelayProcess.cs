@@ -23,11 +23,14 @@ public sealed class RelayProcess : IDisposable
     /// <summary>Starts the relay with <paramref name="options"/> (besides --listen and --metrics) and waits until /readyz says ready.</summary>
     public static async Task<RelayProcess> StartAsync(params string[] options)
     {
-        var relay = new RelayProcess(
-            [TestPaths.RelayDll, "--listen", "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--hostname", "relay.test", .. options]);
+        var relay = Create(options);
         await relay.StartAgainAsync();
         return relay;
     }
+
+    /// <summary>A relay with <paramref name="options"/>, not started yet: <see cref="StartAgainAsync"/> starts it.</summary>
+    public static RelayProcess Create(params string[] options) =>
+        new([TestPaths.RelayDll, "--listen", "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--hostname", "relay.test", .. options]);
 
     /// <summary>(Re)starts the process with the same options and waits for readiness.</summary>
     public async Task StartAgainAsync()

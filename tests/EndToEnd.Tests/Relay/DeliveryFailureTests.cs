@@ -122,7 +122,7 @@ public sealed class DeliveryFailureTests : IDisposable
     [Fact]
     public async Task A_5xx_from_the_next_hop_fails_the_recipient_permanently_and_empties_the_queue()
     {
-        var sink = Keep(await SmtpSink.StartAsync(RelayWorld.SinkIp, "-r", "rcpt"));
+        var sink = Keep(await SmtpSink.StartAsync(RelayWorld.SinkIp, "-f", "rcpt"));
         var dns = Keep(await Dnsmasq.StartAsync([("example.net", "mx.example.net", 10)], [("mx.example.net", RelayWorld.SinkIp)]));
         var ca = new TestCertificates(_dir, "ca");
         var relay = Keep(await StartRelayAsync(NoUpstream(), ca.CaFile, extra: ["--dns-server", dns.Endpoint, "--direct-port", RelayProcess.Arg(sink.Port)]));
