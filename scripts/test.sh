@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# Runs every test: installs prerequisites, checks formatting, builds with warnings as errors,
-# runs each test project, and ends with one line 'N passed, N failed, N skipped'.
+# Runs every test: installs prerequisites, checks them (scripts/preflight.sh), checks formatting,
+# builds with warnings as errors, runs each test project, and ends with one line
+# 'N passed, N failed, N skipped'.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
-bash scripts/install-test-deps.sh || exit 1
+bash scripts/install-test-deps.sh all || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+# One apt-get update per run: build-control-plane.sh may call the installer again.
+export MAILRELAY_APT_UPDATED=1
 bash scripts/build-control-plane.sh || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+# Every peer present and capable (swaks STARTTLS, aiosmtpd, control plane, ...) before any test starts.
+bash scripts/preflight.sh all || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
-dotnet restore MailRelayOperator.sln -v q || exit 1
+dotnet restore MailRelayOperator.sln -v q || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 if ! dotnet format MailRelayOperator.sln --verify-no-changes --no-restore; then
   echo "error: 'dotnet format' would change files; run 'dotnet format MailRelayOperator.sln' and commit" >&2
   echo "0 passed, 1 failed, 0 skipped"

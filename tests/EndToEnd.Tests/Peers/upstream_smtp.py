@@ -5,8 +5,11 @@ Every accepted message is written to OUTDIR as N.eml (the bytes received) and N.
 envelope, the authenticated login and whether TLS was on). --fail-first N answers the first N
 DATA commands with 454 (SES's throttling reply). --port 0 takes a free port (the tests read it
 from the kernel); --reuse-port joins a port the tests hold reserved. Prints "READY" once listening.
+
+Runs until stdin closes (the tests hold it open) or until SIGTERM, SIGINT or SIGHUP; with
+--until-signal stdin is not read at all (scripts/run-example.sh: stdin may be /dev/null).
 """
-import argparse, asyncio, json, os, socket, ssl, sys, threading
+import argparse, asyncio, json, os, signal, socket, ssl, sys, threading
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -21,6 +24,7 @@ parser.add_argument("--outdir", required=True)
 parser.add_argument("--fail-first", type=int, default=0)
 parser.add_argument("--implicit-tls", action="store_true", help="TLS from connect (port 465 style) instead of STARTTLS")
 parser.add_argument("--reuse-port", action="store_true", help="bind with SO_REUSEPORT (the port is held reserved by the test)")
+parser.add_argument("--until-signal", action="store_true", help="ignore stdin; run until SIGTERM/SIGINT/SIGHUP")
 args = parser.parse_args()
 
 lock = threading.Lock()
@@ -89,9 +93,19 @@ else:
         Handler(), hostname=args.host, port=args.port, tls_context=context,
         require_starttls=True, auth_required=True, auth_require_tls=True,
         authenticator=authenticator, ready_timeout=10)
+stop = threading.Event()
+for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+    signal.signal(signum, lambda *_: stop.set())
+if not args.until_signal:
+    def read_stdin():
+        sys.stdin.read()  # returns when stdin closes
+        stop.set()
+    threading.Thread(target=read_stdin, daemon=True).start()
+
 controller.start()
 print("READY", flush=True)
 try:
-    sys.stdin.read()  # run until stdin closes or the process is killed
+    while not stop.wait(0.2):  # a timed wait lets the signal handlers run promptly
+        pass
 finally:
     controller.stop()
