@@ -20,7 +20,7 @@ public static class PeerPorts
         var failures = new List<string>();
         for (var attempt = 0; attempt < Tries; attempt++)
         {
-            var port = Candidate();
+            var port = Unassigned();
             var process = start(port);
             try
             {
@@ -47,8 +47,12 @@ public static class PeerPorts
         throw new InvalidOperationException($"could not start a peer after {Tries} ports:\n{string.Join("\n", failures)}");
     }
 
-    /// <summary>A random port below the ephemeral range.</summary>
-    private static int Candidate()
+    /// <summary>
+    /// A random port below the ephemeral range: never handed out by bind(0) or an outgoing
+    /// connection, so only a program that names it explicitly can hold it. For programs that must
+    /// be told their port; the caller still checks that its program got it.
+    /// </summary>
+    public static int Unassigned()
     {
         var low = 32768;
         try

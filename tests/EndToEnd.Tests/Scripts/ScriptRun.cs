@@ -68,33 +68,6 @@ internal static class ScriptRun
         return path;
     }
 
-    // TODO(harness): switch to the shared free-port helper (tests/EndToEnd.Tests/Peers) once its rewrite lands.
-    /// <summary>A TCP port (and, with <paramref name="udp"/>, the same UDP port) free on <paramref name="address"/>, from the kernel's ephemeral range.</summary>
-    public static int FreePort(string address, bool udp = false)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            using var tcp = new TcpListener(IPAddress.Parse(address), 0);
-            tcp.Start();
-            var port = ((IPEndPoint)tcp.LocalEndpoint).Port;
-            if (!udp)
-            {
-                return port;
-            }
-
-            try
-            {
-                using var u = new UdpClient(new IPEndPoint(IPAddress.Parse(address), port));
-                return port;
-            }
-            catch (SocketException)
-            {
-            }
-        }
-
-        throw new InvalidOperationException("no free port on " + address);
-    }
-
     /// <summary>True when nothing listens on address:port (TCP, and UDP with <paramref name="udp"/>); TIME_WAIT leftovers do not count.</summary>
     public static bool PortFree(string address, int port, bool udp = false)
     {
@@ -115,24 +88,6 @@ internal static class ScriptRun
         {
             return false;
         }
-    }
-
-    // TODO(harness): switch to the shared wait loop (tests/EndToEnd.Tests/Peers) once its rewrite lands.
-    /// <summary>Polls <paramref name="condition"/> until it holds (true) or <paramref name="timeout"/> passes (false).</summary>
-    public static async Task<bool> WaitUntilAsync(Func<bool> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                return false;
-            }
-
-            await Task.Delay(100);
-        }
-
-        return true;
     }
 
     /// <summary>The live (non-zombie) processes whose process group is <paramref name="pgid"/>, as "PID COMMAND LINE".</summary>
