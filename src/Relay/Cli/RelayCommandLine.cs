@@ -35,6 +35,8 @@ public static class RelayCommandLine
         ("--reload-interval", "2s", "how often routes and credentials are checked for changes"),
         ("--hostname", null, "name used in the greeting and Received headers (default: the host name)"),
         ("--smtp-timeout", "60s", "timeout of one upstream SMTP command"),
+        ("--idle-timeout", "300s", "how long a client may stay silent between commands before 421 (RFC 5321 4.5.3.2, Postfix's smtpd_timeout)"),
+        ("--shutdown-grace", "15s", "on SIGTERM, how long a client in a mail transaction may take to finish it; idle clients get 421 at once"),
     ];
 
     /// <summary>The default of a root-command option in <see cref="RunOptions"/>.</summary>
@@ -129,6 +131,8 @@ public static class RelayCommandLine
             ReloadInterval = OptionValues.Duration("--reload-interval", Text("--reload-interval")),
             HostName = Opt("--hostname") ?? Dns.GetHostName(),
             SmtpTimeout = OptionValues.Duration("--smtp-timeout", Text("--smtp-timeout")),
+            IdleTimeout = OptionValues.Duration("--idle-timeout", Text("--idle-timeout")),
+            ShutdownGrace = OptionValues.Duration("--shutdown-grace", Text("--shutdown-grace")),
         };
 
         if (options.RetryMin <= TimeSpan.Zero || options.RetryMax < options.RetryMin)

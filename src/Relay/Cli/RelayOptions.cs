@@ -68,4 +68,10 @@ public sealed record RelayOptions
 
     /// <summary>Timeout for one upstream SMTP command or connect.</summary>
     public required TimeSpan SmtpTimeout { get; init; }
+
+    /// <summary>How long a client may stay silent between commands.</summary>
+    public required TimeSpan IdleTimeout { get; init; }
+
+    /// <summary>On SIGTERM, how long clients in a mail transaction may take to finish it.</summary>
+    public required TimeSpan ShutdownGrace { get; init; }
 }

@@ -11,12 +11,17 @@ using SmtpServer.Storage;
 
 namespace MailRelay.Relay.Receive;
 
-/// <summary>Runs the SmtpServer library on <c>--listen</c> with the relay's filter, store and authenticator.</summary>
+/// <summary>
+/// Runs the SmtpServer library on <c>--listen</c> with the relay's filter, store and authenticator.
+/// On SIGTERM it drains: not ready, new and idle clients told 421, transactions in progress given
+/// <c>--shutdown-grace</c> to finish (their message is queued and acknowledged), then the rest closed.
+/// </summary>
 public sealed class SmtpListener(
     RelayOptions options,
     IMailboxFilter filter,
     IMessageStore store,
     RelayHealth health,
+    TimeProvider time,
     ILogger<SmtpListener> logger) : BackgroundService
 {
     /// <inheritdoc />
@@ -31,9 +36,11 @@ public sealed class SmtpListener(
         var serverOptions = new SmtpServerOptionsBuilder()
             .ServerName(options.HostName)
             .MaxMessageSize(options.MaxMessageSize, MaxMessageSizeHandling.Strict)
+            .CommandWaitTimeout(Timeout.InfiniteTimeSpan) // the SessionTable's idle sweep answers 421, not the library's 221
             .Endpoint(endpoint =>
             {
-                endpoint.Endpoint(options.Listen).AllowUnsecureAuthentication(false).SessionTimeout(TimeSpan.FromMinutes(5));
+                // No cap on a whole session (a busy pooled client may stay for hours): the idle timeout applies between commands.
+                endpoint.Endpoint(options.Listen).AllowUnsecureAuthentication(false).SessionTimeout(Timeout.InfiniteTimeSpan);
                 if (certificate is not null)
                 {
                     endpoint.Certificate(certificate);
@@ -59,10 +66,13 @@ public sealed class SmtpListener(
         }
 
         var server = new SmtpServer.SmtpServer(serverOptions, services);
+        var drain = new SessionTable(time);
         server.SessionCreated += (_, e) =>
         {
+            drain.Opened(e.Context);
             e.Context.CommandExecuting += (_, c) =>
             {
+                drain.Executing(c.Context, c.Command);
                 if (c.Command is EhloCommand ehlo)
                 {
                     c.Context.Properties[SessionInfo.HeloKey] = ehlo.DomainOrAddress;
@@ -72,19 +82,55 @@ public sealed class SmtpListener(
                     c.Context.Properties[SessionInfo.HeloKey] = helo.DomainOrAddress;
                 }
             };
+            e.Context.CommandExecuted += (_, c) => drain.Executed(c.Context, c.Command);
+            e.Context.ResponseException += (_, r) => drain.Refused(r.Context);
         };
-        server.SessionFaulted += (_, e) => logger.LogWarning("SMTP session from {Client} faulted: {Error}", SessionInfo.ClientAddress(e.Context), e.Exception.Message);
+        server.SessionCompleted += (_, e) => drain.Closed(e.Context);
+        server.SessionCancelled += (_, e) => drain.Closed(e.Context);
+        server.SessionFaulted += (_, e) =>
+        {
+            drain.Closed(e.Context);
+            if (!drain.Draining)
+            {
+                logger.LogWarning("SMTP session from {Client} faulted: {Error}", SessionInfo.ClientAddress(e.Context), e.Exception.Message);
+            }
+        };
 
+        // Sessions run on their own token: SIGTERM starts the drain, not their cancellation.
+        using var sessions = new CancellationTokenSource();
+        var running = server.StartAsync(sessions.Token);
+        var sweep = TimeSpan.FromTicks(Math.Clamp(options.IdleTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 100, TimeSpan.TicksPerSecond * 5));
         try
         {
-            await server.StartAsync(stoppingToken);
+            while (true)
+            {
+                await Task.Delay(sweep, time, stoppingToken);
+                if (drain.CloseIdle(options.IdleTimeout) is > 0 and var closed)
+                {
+                    logger.LogInformation("SMTP: closed {Count} session(s) idle for more than {Timeout}", closed, options.IdleTimeout);
+                }
+            }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
         }
-        finally
+
+        health.MarkListening(false);
+        drain.Begin();
+        logger.LogInformation("SMTP stopped accepting mail: {Count} transaction(s) in progress may take up to {Grace} to finish", drain.InTransaction, options.ShutdownGrace);
+        if (!await drain.TransactionsFinishedAsync(options.ShutdownGrace, time))
         {
-            health.MarkListening(false);
+            logger.LogWarning("SMTP shutdown grace over: closing {Count} transaction(s) unfinished (the clients keep their mail and retry)", drain.InTransaction);
+        }
+
+        drain.SayGoodbyeToAll();
+        await sessions.CancelAsync();
+        try
+        {
+            await running;
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 }

@@ -44,7 +44,9 @@ public sealed class SpoolMessageStore(
 
         try
         {
-            await spool.AcceptAsync(entry, header, buffer, cancellationToken);
+            // A message received whole is always committed: the session's token is cancelled at the
+            // end of a shutdown drain, and the client must get the 250 for what the spool holds, not a 5xx.
+            await spool.AcceptAsync(entry, header, buffer, CancellationToken.None);
         }
         catch (IOException e)
         {

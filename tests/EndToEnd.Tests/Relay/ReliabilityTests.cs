@@ -96,6 +96,61 @@ public sealed class ReliabilityTests : IDisposable
         Assert.Empty(Directory.GetFiles(Path.Combine(_dir, "spool", "queue")));
     }
 
+    [Fact]
+    public async Task SIGTERM_in_the_middle_of_DATA_lets_the_client_finish_and_acknowledges_the_message()
+    {
+        var ca = new TestCertificates(_dir, "ca");
+        var relay = Keep(await RelayProcess.StartAsync(RelayArgs(NoUpstream(), ca.CaFile, "30s")));
+        using var client = await RawSmtp.ConnectAsync(relay.SmtpPort);
+        await client.CommandAsync("EHLO client.test", "250");
+        await client.CommandAsync("MAIL FROM:<orders@example.com>", "250");
+        await client.CommandAsync("RCPT TO:<bob@gmail.test>", "250");
+        await client.CommandAsync("DATA", "354");
+        await client.SendAsync("Subject: cut by a roll\r\n\r\nfirst half\r\n");
+
+        var stopped = Task.Run(() => relay.Stop(TimeSpan.FromSeconds(20)));
+        await Eventually.TrueAsync("the relay to log its shutdown", () => relay.Log.Contains("stopped accepting", StringComparison.Ordinal), context: () => relay.Log);
+        await client.SendAsync("second half\r\n.\r\n");
+        var reply = await client.ReplyAsync();
+
+        Assert.StartsWith("250", reply);
+        Assert.True(await stopped, "relay did not exit on SIGTERM:\n" + relay.Log);
+        var id = Regex.Match(reply, "queued as ([0-9A-F]+)").Groups[1].Value;
+        Assert.Contains("second half", await File.ReadAllTextAsync(Path.Combine(_dir, "spool", "queue", id + ".eml")));
+    }
+
+    [Fact]
+    public async Task SIGTERM_tells_an_idle_client_421_before_closing()
+    {
+        var ca = new TestCertificates(_dir, "ca");
+        var relay = Keep(await RelayProcess.StartAsync(RelayArgs(NoUpstream(), ca.CaFile, "30s")));
+        using var client = await RawSmtp.ConnectAsync(relay.SmtpPort);
+        await client.CommandAsync("EHLO client.test", "250");
+
+        Assert.True(relay.Stop(TimeSpan.FromSeconds(20)), "relay did not exit on SIGTERM:\n" + relay.Log);
+        Assert.StartsWith("421 4.3.2", await client.ReplyAsync());
+    }
+
+    [Fact]
+    public async Task The_session_limit_is_an_idle_timeout_a_busy_client_is_never_cut()
+    {
+        var ca = new TestCertificates(_dir, "ca");
+        var relay = Keep(await RelayProcess.StartAsync([.. RelayArgs(NoUpstream(), ca.CaFile, "30s"), "--idle-timeout", "2s"]));
+        using var client = await RawSmtp.ConnectAsync(relay.SmtpPort);
+        await client.CommandAsync("EHLO client.test", "250");
+
+        var busy = System.Diagnostics.Stopwatch.StartNew();
+        while (busy.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            await client.CommandAsync("NOOP", "250");
+            await Task.Delay(500);
+        }
+
+        var silent = System.Diagnostics.Stopwatch.StartNew();
+        Assert.StartsWith("421 4.4.2", await client.ReplyAsync());
+        Assert.InRange(silent.Elapsed, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10));
+    }
+
     public void Dispose() => _peers.Dispose();
 
     private static async Task<List<string>> StreamAsync(int port, TimeSpan duration)

@@ -1,0 +1,66 @@
+using System.Net.Sockets;
+using System.Text;
+
+namespace MailRelay.EndToEnd.Tests.Peers;
+
+/// <summary>A scripted SMTP client on a bare socket: for what real clients will not do (stop mid-DATA, stay idle).</summary>
+public sealed class RawSmtp : IDisposable
+{
+    private readonly TcpClient _tcp;
+    private readonly StreamReader _reader;
+    private readonly NetworkStream _stream;
+
+    private RawSmtp(TcpClient tcp)
+    {
+        _tcp = tcp;
+        _stream = tcp.GetStream();
+        _reader = new StreamReader(_stream, Encoding.ASCII);
+    }
+
+    /// <summary>Connects to 127.0.0.1:<paramref name="port"/> and reads the greeting.</summary>
+    public static async Task<RawSmtp> ConnectAsync(int port)
+    {
+        var tcp = new TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", port);
+        var client = new RawSmtp(tcp);
+        var greeting = await client.ReplyAsync();
+        Assert.StartsWith("220", greeting);
+        return client;
+    }
+
+    /// <summary>Sends a command line and returns the reply, which must start with <paramref name="expected"/>.</summary>
+    public async Task<string> CommandAsync(string line, string expected)
+    {
+        await SendAsync(line + "\r\n");
+        var reply = await ReplyAsync();
+        Assert.True(reply.StartsWith(expected, StringComparison.Ordinal), $"{line} -> {reply}");
+        return reply;
+    }
+
+    /// <summary>Sends raw text.</summary>
+    public async Task SendAsync(string text)
+    {
+        await _stream.WriteAsync(Encoding.ASCII.GetBytes(text));
+        await _stream.FlushAsync();
+    }
+
+    /// <summary>Reads one (possibly multi-line) reply; empty when the server closed the connection.</summary>
+    public async Task<string> ReplyAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var reply = new StringBuilder();
+        while (await _reader.ReadLineAsync(timeout.Token) is { } line)
+        {
+            reply.AppendLine(line);
+            if (line.Length < 4 || line[3] != '-')
+            {
+                break;
+            }
+        }
+
+        return reply.ToString();
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _tcp.Dispose();
+}
