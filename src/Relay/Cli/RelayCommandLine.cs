@@ -36,6 +36,9 @@ public static class RelayCommandLine
         ("--hostname", null, "name used in the greeting and Received headers (default: the host name)"),
         ("--smtp-timeout", "60s", "timeout of one upstream SMTP command"),
         ("--idle-timeout", "300s", "how long a client may stay silent between commands before 421 (RFC 5321 4.5.3.2, Postfix's smtpd_timeout)"),
+        ("--max-connections", "100", "SMTP connections at once; more get 421 4.7.0 (Postfix's default_process_limit)"),
+        ("--max-connections-per-client", "50", "SMTP connections at once from one client address (smtpd_client_connection_count_limit)"),
+        ("--max-recipients", "1000", "recipients per message; more get 452 4.5.3 (smtpd_recipient_limit)"),
         ("--shutdown-grace", "15s", "on SIGTERM, how long a client in a mail transaction may take to finish it; idle clients get 421 at once"),
     ];
 
@@ -133,6 +136,9 @@ public static class RelayCommandLine
             SmtpTimeout = OptionValues.Duration("--smtp-timeout", Text("--smtp-timeout")),
             IdleTimeout = OptionValues.Duration("--idle-timeout", Text("--idle-timeout")),
             ShutdownGrace = OptionValues.Duration("--shutdown-grace", Text("--shutdown-grace")),
+            MaxConnections = OptionValues.Integer("--max-connections", Text("--max-connections"), 1, 100_000),
+            MaxConnectionsPerClient = OptionValues.Integer("--max-connections-per-client", Text("--max-connections-per-client"), 1, 100_000),
+            MaxRecipients = OptionValues.Integer("--max-recipients", Text("--max-recipients"), 1, 100_000),
         };
 
         if (options.RetryMin <= TimeSpan.Zero || options.RetryMax < options.RetryMin)

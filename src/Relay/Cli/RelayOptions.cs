@@ -74,4 +74,13 @@ public sealed record RelayOptions
 
     /// <summary>On SIGTERM, how long clients in a mail transaction may take to finish it.</summary>
     public required TimeSpan ShutdownGrace { get; init; }
+
+    /// <summary>SMTP connections at once.</summary>
+    public required int MaxConnections { get; init; }
+
+    /// <summary>SMTP connections at once from one client address.</summary>
+    public required int MaxConnectionsPerClient { get; init; }
+
+    /// <summary>Recipients per message.</summary>
+    public required int MaxRecipients { get; init; }
 }

@@ -1,5 +1,6 @@
 using MailRelay.Contracts.Patterns;
 using MailRelay.Contracts.RoutingTable;
+using MailRelay.Relay.Cli;
 using MailRelay.Relay.Config;
 using MailRelay.Relay.Observability;
 using SmtpServer;
@@ -9,11 +10,14 @@ using SmtpServer.Storage;
 namespace MailRelay.Relay.Receive;
 
 /// <summary>
-/// Decides at RCPT: relay access (554 5.7.1 for unauthorised clients), then the route of the
-/// (sender, recipient) pair; a reject route, or no route with default reject, gives 550 5.7.1.
+/// Decides at RCPT: relay access (554 5.7.1 for unauthorised clients), the recipient limit (452
+/// 4.5.3), then the route of the (sender, recipient) pair; a reject route, or no route with
+/// default reject, gives 550 5.7.1.
 /// </summary>
-public sealed class RelayMailboxFilter(RelayConfigStore config, ClientAccess access) : IMailboxFilter
+public sealed class RelayMailboxFilter(RelayConfigStore config, ClientAccess access, RelayOptions options) : IMailboxFilter
 {
+    private const string RecipientCountKey = "mailrelay.recipients";
+
     /// <inheritdoc />
     public Task<bool> CanAcceptFromAsync(ISessionContext context, IMailbox from, int size, CancellationToken cancellationToken)
     {
@@ -26,6 +30,7 @@ public sealed class RelayMailboxFilter(RelayConfigStore config, ClientAccess acc
             throw SmtpReplies.BadAddress(e.Message);
         }
 
+        context.Properties[RecipientCountKey] = 0;
         return Task.FromResult(true);
     }
 
@@ -62,6 +67,13 @@ public sealed class RelayMailboxFilter(RelayConfigStore config, ClientAccess acc
             throw SmtpReplies.BadAddress("a recipient is required");
         }
 
+        var accepted = context.Properties.TryGetValue(RecipientCountKey, out var n) && n is int count ? count : 0;
+        if (accepted >= options.MaxRecipients)
+        {
+            RelayMetrics.Refused.WithLabels("too_many_recipients").Inc();
+            throw SmtpReplies.TooManyRecipients();
+        }
+
         var decision = current.Resolver.Resolve(sender, recipient);
         if (decision.Action == RouteAction.Reject)
         {
@@ -69,6 +81,7 @@ public sealed class RelayMailboxFilter(RelayConfigStore config, ClientAccess acc
             throw SmtpReplies.Rejected(decision.Winner?.Route.RejectMessage ?? MailRelay.Relay.Routing.RouteResolver.NoRouteRejectMessage);
         }
 
+        context.Properties[RecipientCountKey] = accepted + 1;
         return Task.FromResult(true);
     }
 }

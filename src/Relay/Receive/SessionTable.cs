@@ -10,9 +10,11 @@ namespace MailRelay.Relay.Receive;
 /// first; a client silent between commands for the idle timeout is told 421 and closed
 /// (RFC 5321 4.5.3.2; the library's own timeout would answer 221).
 /// </summary>
-public sealed class SessionTable(TimeProvider time)
+public sealed class SessionTable(TimeProvider time, int maxConnections = int.MaxValue, int maxPerClient = int.MaxValue)
 {
     private static readonly ReadOnlyMemory<byte> Goodbye = Encoding.ASCII.GetBytes("421 4.3.2 Service shutting down, try again later\r\n");
+    private static readonly ReadOnlyMemory<byte> TooMany = Encoding.ASCII.GetBytes("421 4.7.0 Too many connections, try again later\r\n");
+    private static readonly ReadOnlyMemory<byte> TooManyFromYou = Encoding.ASCII.GetBytes("421 4.7.0 Too many connections from your address, try again later\r\n");
     private static readonly ReadOnlyMemory<byte> IdleGoodbye = Encoding.ASCII.GetBytes("421 4.4.2 Idle timeout exceeded, closing connection\r\n");
 
     private readonly ConcurrentDictionary<ISessionContext, Session> _sessions = new();
@@ -24,19 +26,41 @@ public sealed class SessionTable(TimeProvider time)
     /// <summary>Sessions inside a mail transaction now.</summary>
     public int InTransaction => _sessions.Values.Count(s => s.InTransaction);
 
-    /// <summary>A session began; during a drain it is told 421 at once.</summary>
-    public void Opened(ISessionContext context)
+    /// <summary>
+    /// A session began. During a drain, or beyond the connection limits (in total and per client
+    /// address), it is told 421 and ended at once; returns why, or null when it may go on.
+    /// </summary>
+    public string? Opened(ISessionContext context, System.Net.IPAddress? client)
     {
-        var session = new Session { LastActivity = time.GetUtcNow() };
-        _sessions[context] = session;
-        if (_draining)
+        var session = new Session { LastActivity = time.GetUtcNow(), Client = client };
+        string? refused = null;
+        lock (_sessions)
         {
-            SayGoodbye(context, session);
+            var fromClient = client is null ? 0 : _sessions.Values.Count(s => client.Equals(s.Client));
+            refused = _draining ? "shutting down"
+                : _sessions.Count >= maxConnections ? "connection limit"
+                : fromClient >= maxPerClient ? "per-client connection limit"
+                : null;
+            _sessions[context] = session;
         }
+
+        if (refused is not null && Interlocked.Exchange(ref session.ToldGoodbye, 1) == 0)
+        {
+            Write(context, refused == "shutting down" ? Goodbye : refused == "connection limit" ? TooMany : TooManyFromYou);
+            context.Pipe?.Input.CancelPendingRead(); // the session ends at its first read
+        }
+
+        return refused;
     }
 
     /// <summary>A session ended.</summary>
-    public void Closed(ISessionContext context) => _sessions.TryRemove(context, out _);
+    public void Closed(ISessionContext context)
+    {
+        lock (_sessions)
+        {
+            _sessions.TryRemove(context, out _);
+        }
+    }
 
     /// <summary>A command is about to run: MAIL opens a transaction.</summary>
     public void Executing(ISessionContext context, SmtpServer.Protocol.SmtpCommand command)
@@ -64,7 +88,7 @@ public sealed class SessionTable(TimeProvider time)
             session.InTransaction = false;
             if (_draining)
             {
-                SayGoodbye(context, session);
+                SayGoodbye(context, session, endSession: true);
             }
         }
     }
@@ -114,7 +138,7 @@ public sealed class SessionTable(TimeProvider time)
         {
             if (!session.InTransaction)
             {
-                SayGoodbye(context, session);
+                SayGoodbye(context, session, endSession: true);
             }
         }
     }
@@ -145,11 +169,17 @@ public sealed class SessionTable(TimeProvider time)
         }
     }
 
-    private static void SayGoodbye(ISessionContext context, Session session)
+    // endSession: the session is waiting for a command, and cancelling that read ends it cleanly
+    // (never during DATA: the library would answer the cut message with 554).
+    private static void SayGoodbye(ISessionContext context, Session session, bool endSession = false)
     {
         if (Interlocked.Exchange(ref session.ToldGoodbye, 1) == 0)
         {
             Write(context, Goodbye);
+            if (endSession)
+            {
+                context.Pipe?.Input.CancelPendingRead();
+            }
         }
     }
 
@@ -172,6 +202,8 @@ public sealed class SessionTable(TimeProvider time)
         /// <summary>The command being executed, null while waiting for the next one.</summary>
         public volatile SmtpServer.Protocol.SmtpCommand? Current;
         public int ToldGoodbye;
+
+        public System.Net.IPAddress? Client { get; init; }
 
         public DateTimeOffset LastActivity { get; set; }
     }

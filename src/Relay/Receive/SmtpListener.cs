@@ -66,10 +66,15 @@ public sealed class SmtpListener(
         }
 
         var server = new SmtpServer.SmtpServer(serverOptions, services);
-        var drain = new SessionTable(time);
+        var drain = new SessionTable(time, options.MaxConnections, options.MaxConnectionsPerClient);
         server.SessionCreated += (_, e) =>
         {
-            drain.Opened(e.Context);
+            if (drain.Opened(e.Context, SessionInfo.ClientAddress(e.Context)) is { } refused && !drain.Draining)
+            {
+                RelayMetrics.Refused.WithLabels(refused.Replace(' ', '_').Replace('-', '_')).Inc();
+                logger.LogWarning("SMTP connection from {Client} refused with 421: {Reason}", SessionInfo.ClientAddress(e.Context), refused);
+            }
+
             e.Context.CommandExecuting += (_, c) =>
             {
                 drain.Executing(c.Context, c.Command);

@@ -14,6 +14,9 @@ internal static class SmtpReplies
     /// <summary>An address that does not parse.</summary>
     public static SmtpResponseException BadAddress(string message) => Reply(553, "5.1.3 " + message);
 
+    /// <summary>More recipients than <c>--max-recipients</c> (Postfix's reply; the client sends the rest in another transaction).</summary>
+    public static SmtpResponseException TooManyRecipients() => Reply(452, "4.5.3 Error: too many recipients");
+
     /// <summary>No routing table is loaded yet.</summary>
     public static SmtpResponseException NotReady() => Reply(451, "4.3.0 routing table not loaded yet, try again later");
 

@@ -17,15 +17,21 @@ public sealed class RawSmtp : IDisposable
         _reader = new StreamReader(_stream, Encoding.ASCII);
     }
 
-    /// <summary>Connects to 127.0.0.1:<paramref name="port"/> and reads the greeting.</summary>
-    public static async Task<RawSmtp> ConnectAsync(int port)
+    /// <summary>Connects to 127.0.0.1:<paramref name="port"/> and reads the greeting, which must be a 220.</summary>
+    public static async Task<RawSmtp> ConnectAsync(int port, string from = "127.0.0.1")
     {
-        var tcp = new TcpClient();
-        await tcp.ConnectAsync("127.0.0.1", port);
-        var client = new RawSmtp(tcp);
-        var greeting = await client.ReplyAsync();
+        var (client, greeting) = await OpenAsync(port, from);
         Assert.StartsWith("220", greeting);
         return client;
+    }
+
+    /// <summary>Connects from <paramref name="from"/> to 127.0.0.1:<paramref name="port"/>; returns the client and the first reply.</summary>
+    public static async Task<(RawSmtp Client, string Greeting)> OpenAsync(int port, string from = "127.0.0.1")
+    {
+        var tcp = new TcpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Parse(from), 0));
+        await tcp.ConnectAsync("127.0.0.1", port);
+        var client = new RawSmtp(tcp);
+        return (client, await client.ReplyAsync());
     }
 
     /// <summary>Sends a command line and returns the reply, which must start with <paramref name="expected"/>.</summary>

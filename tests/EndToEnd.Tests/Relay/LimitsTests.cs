@@ -1,0 +1,88 @@
+using MailRelay.EndToEnd.Tests.Peers;
+
+namespace MailRelay.EndToEnd.Tests.Relay;
+
+/// <summary>Postfix-like limits at receipt: connections in total and per client, recipients per message.</summary>
+public sealed class LimitsTests : IDisposable
+{
+    private readonly string _dir = TestPaths.TempDir("limits");
+    private readonly PeerSet _peers = new();
+
+    [Fact]
+    public async Task Connections_beyond_the_per_client_limit_get_421_and_others_still_get_in()
+    {
+        var relay = await StartAsync("--max-connections-per-client", "2");
+        using var first = await RawSmtp.ConnectAsync(relay.SmtpPort);
+        using var second = await RawSmtp.ConnectAsync(relay.SmtpPort);
+
+        var (third, greeting) = await RawSmtp.OpenAsync(relay.SmtpPort);
+        using (third)
+        {
+            Assert.StartsWith("421 4.7.0", greeting);
+        }
+
+        using var otherClient = await RawSmtp.ConnectAsync(relay.SmtpPort, from: "127.0.0.5");
+        await first.CommandAsync("EHLO still.working", "250");
+    }
+
+    [Fact]
+    public async Task Connections_beyond_the_total_limit_get_421_until_one_ends()
+    {
+        var relay = await StartAsync("--max-connections", "2");
+        var first = await RawSmtp.ConnectAsync(relay.SmtpPort, from: "127.0.0.5");
+        using var second = await RawSmtp.ConnectAsync(relay.SmtpPort, from: "127.0.0.6");
+
+        var (third, greeting) = await RawSmtp.OpenAsync(relay.SmtpPort, from: "127.0.0.7");
+        third.Dispose();
+        Assert.StartsWith("421 4.7.0", greeting);
+
+        await first.CommandAsync("QUIT", "221");
+        first.Dispose();
+        var again = await Eventually.UntilAsync("a free connection slot", async () =>
+        {
+            var (client, reply) = await RawSmtp.OpenAsync(relay.SmtpPort, from: "127.0.0.7");
+            client.Dispose();
+            return reply;
+        }, reply => reply.StartsWith("220", StringComparison.Ordinal), TimeSpan.FromSeconds(10), () => relay.Log);
+        Assert.StartsWith("220", again);
+    }
+
+    [Fact]
+    public async Task Recipients_beyond_the_limit_get_452_and_the_accepted_ones_are_queued()
+    {
+        var relay = await StartAsync("--max-recipients", "3");
+        using var client = await RawSmtp.ConnectAsync(relay.SmtpPort);
+        await client.CommandAsync("EHLO client.test", "250");
+        await client.CommandAsync("MAIL FROM:<orders@example.com>", "250");
+        for (var i = 0; i < 3; i++)
+        {
+            await client.CommandAsync($"RCPT TO:<r{i}@gmail.test>", "250");
+        }
+
+        await client.CommandAsync("RCPT TO:<r3@gmail.test>", "452 4.5.3");
+        await client.CommandAsync("DATA", "354");
+        await client.SendAsync("Subject: three of four\r\n\r\nhi\r\n.\r\n");
+        Assert.StartsWith("250", await client.ReplyAsync());
+
+        // The next transaction counts afresh.
+        await client.CommandAsync("MAIL FROM:<orders@example.com>", "250");
+        await client.CommandAsync("RCPT TO:<r3@gmail.test>", "250");
+    }
+
+    public void Dispose() => _peers.Dispose();
+
+    private async Task<RelayProcess> StartAsync(params string[] extra)
+    {
+        var routes = Path.Combine(_dir, "routes", "routes.yaml");
+        Directory.CreateDirectory(Path.GetDirectoryName(routes)!);
+        var upstream = _peers.Keep(new PortReservation(RelayWorld.UpstreamIp));
+        await File.WriteAllTextAsync(routes, RelayWorld.Routes(upstream.Port));
+        RelayWorld.WriteCredentials(Path.Combine(_dir, "credentials"), "shop.ses", RelayWorld.User, RelayWorld.Password);
+        var ca = new TestCertificates(_dir, "ca");
+        return _peers.Keep(await RelayProcess.StartAsync(
+        [
+            "--routes", routes, "--credentials", Path.Combine(_dir, "credentials"), "--spool", Path.Combine(_dir, "spool"),
+            "--trust-ca", ca.CaFile, "--retry-min", "30s", "--retry-max", "30s", "--allowed-networks", "127.0.0.0/8", .. extra,
+        ]));
+    }
+}
