@@ -22,6 +22,7 @@ parser.add_argument("--user", required=True)
 parser.add_argument("--password", required=True)
 parser.add_argument("--outdir", required=True)
 parser.add_argument("--fail-first", type=int, default=0)
+parser.add_argument("--greylist", action="store_true", help="answer every RCPT with 450 (greylisting)")
 parser.add_argument("--implicit-tls", action="store_true", help="TLS from connect (port 465 style) instead of STARTTLS")
 parser.add_argument("--reuse-port", action="store_true", help="bind with SO_REUSEPORT (the port is held reserved by the test)")
 parser.add_argument("--until-signal", action="store_true", help="ignore stdin; run until SIGTERM/SIGINT/SIGHUP")
@@ -32,6 +33,12 @@ state = {"count": 0, "failures_left": args.fail_first, "auth_attempts": 0}
 
 
 class Handler:
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if args.greylist:
+            return "450 4.2.0 " + address + ": Recipient address rejected: Greylisted, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
         with lock:
             if state["failures_left"] > 0:

@@ -55,6 +55,21 @@ public sealed class ReliabilityTests : IDisposable
     }
 
     [Fact]
+    public async Task Greylisting_at_the_relay_route_defers_the_message_too()
+    {
+        var ca = new TestCertificates(_dir, "ca");
+        var upstream = Keep(await UpstreamRelay.StartAsync(RelayWorld.UpstreamIp, ca.Issue("up", [RelayWorld.UpstreamIp], []), RelayWorld.User, RelayWorld.Password, greylist: true));
+        var relay = Keep(await RelayProcess.StartAsync(RelayArgs(upstream.Port, ca.CaFile, "1s")));
+
+        Assert.Equal(0, (await Swaks.SendAsync(relay.SmtpPort, "orders@example.com", ["a@gmail.test", "b@gmail.test"])).ExitCode);
+
+        await relay.WaitUntilAsync(() => Regex.Matches(relay.Log, "2 deferred").Count >= 2, "two deferred attempts");
+        Assert.DoesNotContain("failed permanently", relay.Log);
+        Assert.Contains("Greylisted", relay.Log);
+        Assert.Contains("mailrelay_queue_depth 1", await relay.MetricsAsync());
+    }
+
+    [Fact]
     public async Task A_recipient_that_delivery_cannot_parse_neither_stops_the_worker_nor_holds_up_other_mail()
     {
         var sink = Keep(await SmtpSink.StartAsync(RelayWorld.SinkIp));
