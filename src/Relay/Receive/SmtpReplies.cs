@@ -20,6 +20,9 @@ internal static class SmtpReplies
     /// <summary>No routing table is loaded yet.</summary>
     public static SmtpResponseException NotReady() => Reply(451, "4.3.0 routing table not loaded yet, try again later");
 
+    /// <summary>A message with a bare CR/LF or an over-long line: refused whole, at receipt.</summary>
+    public static SmtpResponse BadLines(string problem) => new((SmtpReplyCode)550, $"5.6.0 message refused: it has {problem}; lines must end in CRLF and hold at most 998 octets");
+
     /// <summary>The queue could not be written.</summary>
     public static SmtpResponse QueueWriteFailed() => new((SmtpReplyCode)451, "4.3.0 cannot queue the message now, try again later");
 

@@ -26,6 +26,13 @@ public sealed class SpoolMessageStore(
     /// <inheritdoc />
     public async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
     {
+        if (MessageLines.Problem(buffer) is { } problem)
+        {
+            RelayMetrics.Refused.WithLabels("bad_message_lines").Inc();
+            logger.LogWarning("Refused a message from <{Sender}> (client {Client}): it has {Problem}", SessionInfo.Text(transaction.From), SessionInfo.ClientAddress(context), problem);
+            return SmtpReplies.BadLines(problem);
+        }
+
         var id = Spool.NewId();
         var now = time.GetUtcNow();
         var recipients = transaction.To.Select(SessionInfo.Text).ToList();

@@ -69,6 +69,27 @@ public sealed class LimitsTests : IDisposable
         await client.CommandAsync("RCPT TO:<r3@gmail.test>", "250");
     }
 
+    [Theory]
+    [InlineData("Subject: smuggle\r\n\r\nfirst\n.\nMAIL FROM:<evil@spammy.example>\r\n", "bare LF")]
+    [InlineData("Subject: cr\r\n\r\nold\rmac\r\n", "bare CR")]
+    [InlineData("Subject: long\r\n\r\n{LONG}\r\n", "longer than 998")]
+    public async Task A_message_with_a_bare_newline_or_an_over_long_line_is_refused_at_DATA_and_nothing_is_queued(string body, string problem)
+    {
+        var relay = await StartAsync();
+        using var client = await RawSmtp.ConnectAsync(relay.SmtpPort);
+        await client.CommandAsync("EHLO client.test", "250");
+        await client.CommandAsync("MAIL FROM:<orders@example.com>", "250");
+        await client.CommandAsync("RCPT TO:<bob@gmail.test>", "250");
+        await client.CommandAsync("DATA", "354");
+        await client.SendAsync(body.Replace("{LONG}", new string('x', 1200), StringComparison.Ordinal) + ".\r\n");
+
+        var reply = await client.ReplyAsync();
+        Assert.StartsWith("550 5.6.0", reply);
+        Assert.Contains(problem, reply);
+        Assert.Empty(Directory.GetFiles(Path.Combine(_dir, "spool", "queue")));
+        await client.CommandAsync("RSET", "250"); // the session goes on
+    }
+
     public void Dispose() => _peers.Dispose();
 
     private async Task<RelayProcess> StartAsync(params string[] extra)
