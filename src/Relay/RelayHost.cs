@@ -59,6 +59,7 @@ public static class RelayHost
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<RelayConfigStore>();
         services.AddSingleton<RelayHealth>();
+        services.AddSingleton<AuthFailures>();
         services.AddSingleton(new ClientAccess(options.AllowedNetworks));
         services.AddSingleton(new Spool(options.SpoolDir));
         services.AddSingleton(TrustAnchors.Load(options.TrustCaFile));

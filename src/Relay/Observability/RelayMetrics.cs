@@ -25,6 +25,10 @@ public static class RelayMetrics
     public static readonly Counter Failed = Metrics.CreateCounter(
         "mailrelay_failed_total", "Deliveries that failed permanently (5xx, expiry, reject).", "route");
 
+    /// <summary>Failed client SMTP AUTH attempts.</summary>
+    public static readonly Counter AuthFailures = Metrics.CreateCounter(
+        "mailrelay_auth_failures_total", "Failed client SMTP AUTH attempts (each is logged with the client and user).");
+
     /// <summary>Messages set aside because they could not be processed at all.</summary>
     public static readonly Counter Quarantined = Metrics.CreateCounter(
         "mailrelay_quarantined_total", "Messages moved to the spool's quarantine/ because they could not be processed.");

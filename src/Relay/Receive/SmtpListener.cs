@@ -22,6 +22,7 @@ public sealed class SmtpListener(
     IMessageStore store,
     RelayHealth health,
     TimeProvider time,
+    AuthFailures authFailures,
     ILogger<SmtpListener> logger) : BackgroundService
 {
     /// <inheritdoc />
@@ -62,7 +63,7 @@ public sealed class SmtpListener(
         services.Add(store);
         if (options.UsersFile is { } users)
         {
-            services.Add(new UsersFileAuthenticator(users));
+            services.Add(new UsersFileAuthenticator(users, authFailures, logger, time));
         }
 
         var server = new SmtpServer.SmtpServer(serverOptions, services);

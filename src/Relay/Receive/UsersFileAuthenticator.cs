@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using SmtpServer;
+using Microsoft.Extensions.Logging;
 using SmtpServer.Authentication;
 
 namespace MailRelay.Relay.Receive;
@@ -8,20 +9,31 @@ namespace MailRelay.Relay.Receive;
 /// <summary>
 /// Client SMTP AUTH against a mounted file of <c>user:password</c> lines (a Secret). The file is
 /// re-read when it changes; passwords are compared in constant time and never logged.
-/// SmtpServer offers AUTH only over TLS.
+/// SmtpServer offers AUTH only over TLS. A failure is logged (client, user; never the password)
+/// and answered more slowly the more often that client has failed (<see cref="AuthFailures"/>).
 /// </summary>
-public sealed class UsersFileAuthenticator(string path) : IUserAuthenticator
+public sealed class UsersFileAuthenticator(string path, AuthFailures failures, ILogger logger, TimeProvider time) : IUserAuthenticator
 {
     private readonly Lock _lock = new();
     private (DateTime Stamp, long Length, IReadOnlyDictionary<string, byte[]> Users) _cache = (DateTime.MinValue, -1, new Dictionary<string, byte[]>());
 
     /// <inheritdoc />
-    public Task<bool> AuthenticateAsync(ISessionContext context, string user, string password, CancellationToken cancellationToken)
+    public async Task<bool> AuthenticateAsync(ISessionContext context, string user, string password, CancellationToken cancellationToken)
     {
         var users = Users();
         var ok = users.TryGetValue(user, out var expected)
             && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(password)), expected);
-        return Task.FromResult(ok);
+        if (!ok)
+        {
+            var client = SessionInfo.ClientAddress(context);
+            var (count, delay) = failures.Record(client);
+            Observability.RelayMetrics.AuthFailures.Inc();
+            logger.LogWarning("SMTP AUTH failed for user {User} from {Client} ({Count} failure(s) from that address within {Window}; answering in {Delay})",
+                user, client, count, AuthFailures.Window, delay);
+            await Task.Delay(delay, time, cancellationToken);
+        }
+
+        return ok;
     }
 
     private IReadOnlyDictionary<string, byte[]> Users()

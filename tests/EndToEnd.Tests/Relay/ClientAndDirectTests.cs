@@ -43,6 +43,40 @@ public sealed class ClientAndDirectTests : IDisposable
     }
 
     [Fact]
+    public async Task Failed_AUTH_is_logged_without_the_password_and_slowed_per_client()
+    {
+        var ca = new TestCertificates(_dir, "relay-ca");
+        var (cert, key) = ca.Issue("relay", ["127.0.0.1"], ["relay.test"]);
+        var users = Path.Combine(_dir, "users");
+        await File.WriteAllTextAsync(users, "app1:app1-Secret\n");
+        var sink = Keep(await SmtpSink.StartAsync(RelayWorld.SinkIp));
+        var dns = Keep(await Dnsmasq.StartAsync([("example.net", "mx.example.net", 10)], [("mx.example.net", RelayWorld.SinkIp)]));
+        var relay = Keep(await StartRelayAsync(dns, sink, "--tls-cert", cert, "--tls-key", key, "--users", users));
+
+        var elapsed = new List<TimeSpan>();
+        for (var i = 0; i < 3; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            var wrong = await Swaks.SendAsync(relay.SmtpPort, "a@other.test", ["b@example.net"], "--local-interface", "127.0.0.9", "--tls",
+                "--auth", "PLAIN", "--auth-user", "app1", "--auth-password", "guess-number-" + i);
+            elapsed.Add(watch.Elapsed);
+            Assert.NotEqual(0, wrong.ExitCode);
+        }
+
+        Assert.True(elapsed[2] - elapsed[0] >= TimeSpan.FromSeconds(1.5), string.Join(", ", elapsed));
+        Assert.Contains("SMTP AUTH failed for user app1 from 127.0.0.9 (3 failure(s)", relay.Log);
+        Assert.DoesNotContain("guess-number", relay.Log);
+        Assert.Contains("mailrelay_auth_failures_total 3", await relay.MetricsAsync());
+
+        // Another client is not slowed by the first one's failures.
+        var other = Stopwatch.StartNew();
+        var ok = await Swaks.SendAsync(relay.SmtpPort, "a@other.test", ["b@example.net"], "--local-interface", "127.0.0.10", "--tls",
+            "--auth", "PLAIN", "--auth-user", "app1", "--auth-password", "wrong");
+        Assert.True(other.Elapsed < elapsed[2], $"{other.Elapsed} vs {elapsed[2]}");
+        Assert.NotEqual(0, ok.ExitCode);
+    }
+
+    [Fact]
     public async Task Direct_delivery_follows_MX_preference_falls_back_to_A_and_fails_permanently_on_a_null_MX()
     {
         var sink = Keep(await SmtpSink.StartAsync(RelayWorld.SinkIp));
