@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using SmtpServer;
 using Microsoft.Extensions.Logging;
+using SmtpServer;
 using SmtpServer.Authentication;
 
 namespace MailRelay.Relay.Receive;
