@@ -39,6 +39,12 @@ public sealed class Spool
     /// <summary>The path of a message's bytes.</summary>
     public string MessagePath(string id) => Path.Combine(_queueDir, id + ".eml");
 
+    /// <summary>Bytes free for the spool's file system, as an unprivileged writer sees it.</summary>
+    public long FreeBytes() => new DriveInfo(_queueDir).AvailableFreeSpace;
+
+    /// <summary>True when <paramref name="e"/> says the disk is full (ENOSPC, EDQUOT, or Windows' disk-full codes).</summary>
+    public static bool IsDiskFull(IOException e) => e.HResult is 28 or 122 or unchecked((int)0x80070070) or unchecked((int)0x80070027);
+
     /// <summary>True while the message's bytes are in the queue.</summary>
     public bool HasMessage(string id) => File.Exists(MessagePath(id));
 
@@ -148,14 +154,23 @@ public sealed class Spool
     private async Task WriteEnvelopeAsync(QueueEntry entry, CancellationToken ct)
     {
         var tmp = Path.Combine(_tmpDir, entry.Id + "." + Guid.NewGuid().ToString("N")[..8] + ".json");
-        await using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous))
+        try
         {
-            await JsonSerializer.SerializeAsync(file, entry, Json, ct);
-            await file.FlushAsync(ct);
-            file.Flush(flushToDisk: true);
+            await using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous))
+            {
+                await JsonSerializer.SerializeAsync(file, entry, Json, ct);
+                await file.FlushAsync(ct);
+                file.Flush(flushToDisk: true);
+            }
+
+            File.Move(tmp, Path.Combine(_queueDir, entry.Id + ".json"), overwrite: true);
+        }
+        catch
+        {
+            TryDelete(tmp); // a full disk leaves nothing half-written behind
+            throw;
         }
 
-        File.Move(tmp, Path.Combine(_queueDir, entry.Id + ".json"), overwrite: true);
         NativeFileSync.SyncDirectory(_queueDir);
     }
 

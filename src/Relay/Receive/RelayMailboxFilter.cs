@@ -3,6 +3,7 @@ using MailRelay.Contracts.RoutingTable;
 using MailRelay.Relay.Cli;
 using MailRelay.Relay.Config;
 using MailRelay.Relay.Observability;
+using MailRelay.Relay.Queue;
 using SmtpServer;
 using SmtpServer.Mail;
 using SmtpServer.Storage;
@@ -14,7 +15,7 @@ namespace MailRelay.Relay.Receive;
 /// 4.5.3), then the route of the (sender, recipient) pair; a reject route, or no route with
 /// default reject, gives 550 5.7.1.
 /// </summary>
-public sealed class RelayMailboxFilter(RelayConfigStore config, ClientAccess access, RelayOptions options) : IMailboxFilter
+public sealed class RelayMailboxFilter(RelayConfigStore config, ClientAccess access, RelayOptions options, Spool spool) : IMailboxFilter
 {
     private const string RecipientCountKey = "mailrelay.recipients";
 
@@ -28,6 +29,13 @@ public sealed class RelayMailboxFilter(RelayConfigStore config, ClientAccess acc
         catch (PatternException e)
         {
             throw SmtpReplies.BadAddress(e.Message);
+        }
+
+        // Postfix's rule: a declared SIZE needs 1.5 times its size free in the queue.
+        if (size > 0 && spool.FreeBytes() < size * 3L / 2)
+        {
+            RelayMetrics.Refused.WithLabels("insufficient_storage").Inc();
+            throw SmtpReplies.NoRoomFor();
         }
 
         context.Properties[RecipientCountKey] = 0;

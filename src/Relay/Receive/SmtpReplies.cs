@@ -23,6 +23,12 @@ internal static class SmtpReplies
     /// <summary>A message with a bare CR/LF or an over-long line: refused whole, at receipt.</summary>
     public static SmtpResponse BadLines(string problem) => new((SmtpReplyCode)550, $"5.6.0 message refused: it has {problem}; lines must end in CRLF and hold at most 998 octets");
 
+    /// <summary>Not enough room in the spool (Postfix's reply): the client keeps the message and retries.</summary>
+    public static SmtpResponse InsufficientStorage() => new((SmtpReplyCode)452, "4.3.1 Insufficient system storage");
+
+    /// <summary>MAIL FROM's SIZE does not fit in the spool now.</summary>
+    public static SmtpResponseException NoRoomFor() => Reply(452, "4.3.1 Insufficient system storage");
+
     /// <summary>The queue could not be written.</summary>
     public static SmtpResponse QueueWriteFailed() => new((SmtpReplyCode)451, "4.3.0 cannot queue the message now, try again later");
 

@@ -55,6 +55,11 @@ public sealed class SpoolMessageStore(
             // end of a shutdown drain, and the client must get the 250 for what the spool holds, not a 5xx.
             await spool.AcceptAsync(entry, header, buffer, CancellationToken.None);
         }
+        catch (IOException e) when (Spool.IsDiskFull(e))
+        {
+            logger.LogError("Could not queue a message from {Sender}: the spool's disk is full", entry.Sender);
+            return SmtpReplies.InsufficientStorage();
+        }
         catch (IOException e)
         {
             logger.LogError("Could not queue a message from {Sender}: {Error}", entry.Sender, e.Message);

@@ -90,9 +90,54 @@ public sealed class LimitsTests : IDisposable
         await client.CommandAsync("RSET", "250"); // the session goes on
     }
 
+    [Fact]
+    public async Task A_full_spool_answers_452_and_leaves_only_whole_messages()
+    {
+        var disk = _peers.Keep(new SmallDisk(2 * 1024 * 1024));
+        var relay = await StartWithSpoolAsync(disk.Path);
+        using var client = await RawSmtp.ConnectAsync(relay.SmtpPort);
+        await client.CommandAsync("EHLO client.test", "250");
+
+        // A declared SIZE that does not fit (Postfix's rule: 1.5 times the size must be free).
+        await client.CommandAsync("MAIL FROM:<orders@example.com> SIZE=1500000", "452 4.3.1");
+
+        // Then fill the disk with messages until the relay says so.
+        var body = "Subject: filler\r\n\r\n" + string.Concat(Enumerable.Repeat(new string('x', 76) + "\r\n", 3000)); // ~234 KB
+        var acknowledged = new List<string>();
+        string reply;
+        do
+        {
+            await client.CommandAsync("MAIL FROM:<orders@example.com>", "250");
+            await client.CommandAsync("RCPT TO:<bob@gmail.test>", "250");
+            await client.CommandAsync("DATA", "354");
+            await client.SendAsync(body + ".\r\n");
+            reply = await client.ReplyAsync();
+            if (reply.StartsWith("250", StringComparison.Ordinal))
+            {
+                acknowledged.Add(System.Text.RegularExpressions.Regex.Match(reply, "queued as ([0-9A-F]+)").Groups[1].Value);
+            }
+        }
+        while (reply.StartsWith("250", StringComparison.Ordinal) && acknowledged.Count < 50);
+
+        Assert.StartsWith("452 4.3.1", reply);
+        Assert.NotEmpty(acknowledged);
+        var queue = Path.Combine(disk.Path, "queue");
+        foreach (var id in acknowledged)
+        {
+            Assert.True(File.Exists(Path.Combine(queue, id + ".eml")) && File.Exists(Path.Combine(queue, id + ".json")), id);
+        }
+
+        var ids = Directory.GetFiles(queue).Select(f => Path.GetFileNameWithoutExtension(f)).Distinct().Order().ToList();
+        Assert.Equal(acknowledged.Order().ToList(), ids); // nothing half-written in the queue
+        Assert.Empty(Directory.GetFiles(Path.Combine(disk.Path, "tmp")));
+        await client.CommandAsync("RSET", "250");
+    }
+
     public void Dispose() => _peers.Dispose();
 
-    private async Task<RelayProcess> StartAsync(params string[] extra)
+    private Task<RelayProcess> StartAsync(params string[] extra) => StartWithSpoolAsync(Path.Combine(_dir, "spool"), extra);
+
+    private async Task<RelayProcess> StartWithSpoolAsync(string spool, params string[] extra)
     {
         var routes = Path.Combine(_dir, "routes", "routes.yaml");
         Directory.CreateDirectory(Path.GetDirectoryName(routes)!);
@@ -102,7 +147,7 @@ public sealed class LimitsTests : IDisposable
         var ca = new TestCertificates(_dir, "ca");
         return _peers.Keep(await RelayProcess.StartAsync(
         [
-            "--routes", routes, "--credentials", Path.Combine(_dir, "credentials"), "--spool", Path.Combine(_dir, "spool"),
+            "--routes", routes, "--credentials", Path.Combine(_dir, "credentials"), "--spool", spool,
             "--trust-ca", ca.CaFile, "--retry-min", "30s", "--retry-max", "30s", "--allowed-networks", "127.0.0.0/8", .. extra,
         ]));
     }
