@@ -166,7 +166,59 @@ public sealed class ReliabilityTests : IDisposable
         Assert.InRange(silent.Elapsed, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10));
     }
 
+    [Fact]
+    public async Task Kill_9_under_load_with_a_backlog_loses_no_acknowledged_message()
+    {
+        var ca = new TestCertificates(_dir, "ca");
+        var upstream = Keep(await UpstreamRelay.StartAsync(RelayWorld.UpstreamIp, ca.Issue("up", [RelayWorld.UpstreamIp], []), RelayWorld.User, RelayWorld.Password));
+        var acknowledged = new List<string>();
+        for (var i = 0; i < 1000; i++)
+        {
+            acknowledged.Add("backlog-" + i.ToString(CultureInfo.InvariantCulture));
+        }
+
+        WriteBacklog(Path.Combine(_dir, "spool", "queue"), acknowledged, "orders@example.com", "bob@gmail.test");
+        var relay = Keep(RelayProcess.Create(RelayArgs(upstream.Port, ca.CaFile, "1s")));
+
+        await relay.StartAgainAsync();
+        acknowledged.AddRange(await StreamTaggedAsync(relay.SmtpPort, "first-run", TimeSpan.FromSeconds(3)));
+        relay.Kill(); // kill -9: no drain, no flush
+
+        var restarted = relay.StartAgainAsync();
+        await restarted;
+        acknowledged.AddRange(await StreamTaggedAsync(relay.SmtpPort, "second-run", TimeSpan.FromSeconds(2)));
+
+        var delivered = await Eventually.UntilAsync("every acknowledged message at the upstream",
+            () => upstream.Messages().Select(m => Regex.Match(System.Text.Encoding.UTF8.GetString(m.Data), "Subject: (\\S+)").Groups[1].Value).ToList(),
+            subjects => acknowledged.All(new HashSet<string>(subjects).Contains), TimeSpan.FromSeconds(120), () => relay.Log[^Math.Min(3000, relay.Log.Length)..]);
+        var duplicates = delivered.Count - delivered.Distinct().Count();
+        Assert.True(duplicates <= 50, $"{duplicates} duplicates of {acknowledged.Count} messages"); // at least once: only what was in flight at the kill
+        Assert.Contains("mailrelay_queue_depth 0", await relay.MetricsAsync());
+    }
+
     public void Dispose() => _peers.Dispose();
+
+    private static async Task<List<string>> StreamTaggedAsync(int port, string tag, TimeSpan duration)
+    {
+        var sent = new List<string>();
+        using var client = new SmtpClient();
+        await client.ConnectAsync("127.0.0.1", port, MailKit.Security.SecureSocketOptions.None);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        for (var n = 0; watch.Elapsed < duration; n++)
+        {
+            var subject = $"{tag}-{n.ToString(CultureInfo.InvariantCulture)}";
+            using var message = new MimeMessage();
+            message.From.Add(MailboxAddress.Parse("orders@example.com"));
+            message.To.Add(MailboxAddress.Parse("bob@gmail.test"));
+            message.Subject = subject;
+            message.Body = new TextPart("plain") { Text = "load" };
+            await client.SendAsync(message);
+            sent.Add(subject);
+        }
+
+        await client.DisconnectAsync(true);
+        return sent;
+    }
 
     private static async Task<List<string>> StreamAsync(int port, TimeSpan duration)
     {
@@ -187,6 +239,20 @@ public sealed class ReliabilityTests : IDisposable
 
         await client.DisconnectAsync(true);
         return ids;
+    }
+
+    /// <summary>Queued messages, one per subject, as the spool writes them.</summary>
+    private static void WriteBacklog(string queue, IReadOnlyList<string> subjects, string sender, string recipient)
+    {
+        Directory.CreateDirectory(queue);
+        var at = DateTimeOffset.UtcNow.AddMinutes(-1).ToString("O", CultureInfo.InvariantCulture);
+        for (var i = 0; i < subjects.Count; i++)
+        {
+            var id = i.ToString("X20", CultureInfo.InvariantCulture);
+            File.WriteAllText(Path.Combine(queue, id + ".eml"), $"From: <{sender}>\r\nTo: <{recipient}>\r\nSubject: {subjects[i]}\r\n\r\nqueued before the start\r\n");
+            File.WriteAllText(Path.Combine(queue, id + ".json"),
+                $$"""{"Id":"{{id}}","ReceivedAt":"{{at}}","Sender":"{{sender}}","Recipients":[{"Address":"{{recipient}}","State":"Pending"}],"Attempts":0,"NextAttemptAt":"{{at}}"}""");
+        }
     }
 
     /// <summary>Queued messages of a sender the table rejects: each attempt only removes them.</summary>
