@@ -144,7 +144,7 @@ acquire_conf_files() {
 # of nuget.org presents a certificate of such a CA): PEM blocks of the host bundle.
 host_bundle=/etc/ssl/certs/ca-certificates.crt
 
-recipe_version=2
+recipe_version=3
 base_key=$( { echo "recipe $recipe_version"; echo "mirror $mirror"; echo "${base_packages[*]}"; printf '%s\n' "$sources";
   for f in $(acquire_conf_files); do echo "$f"; cat "$f"; done; sha256sum "$host_bundle" | cut -d' ' -f1; } | sha256sum | cut -d' ' -f1)
 
@@ -156,6 +156,7 @@ build_base() {
   local dir
   dir=$(mktemp -d "${TMPDIR:-/var/tmp}/fresh-root-base.XXXXXX")
   base_build_dir=$dir
+  chmod 0755 "$dir"  # mktemp's 0700 would make / unreadable to every user but root (smtp-sink -u nobody)
   log "building the base root file system from $mirror (debootstrap --variant=minbase bookworm, a few minutes)"
   local incl
   incl=$(IFS=,; echo "${base_packages[*]}")
@@ -262,6 +263,7 @@ started=$(date +%s)
 root=$(mktemp -d "${TMPDIR:-/var/tmp}/fresh-machine.XXXXXX")
 log "unpacking a clean root into $root"
 tar --numeric-owner --xattrs -C "$root" -xpf "$base_tar"
+chmod 0755 "$root"  # a fresh machine's / is 0755; mktemp's 0700 locks out non-root peers (smtp-sink -u nobody)
 
 mount_at() { # mount_at TARGET MOUNT-ARGS... : records TARGET for the clean-up
   local target=$1; shift
