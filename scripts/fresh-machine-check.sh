@@ -3,8 +3,9 @@
 # `bash scripts/test.sh` — in a chroot built with debootstrap from this machine's own Debian
 # mirror, holding only what a fresh machine of this project's kind has (Debian bookworm, the
 # .NET 10 SDK at /usr/share/dotnet, /opt/nuget/packages, ~/.nuget/NuGet/NuGet.Config) and an
-# empty ~/.cache/mailrelay, so the control plane is built cold (about 8 minutes on 2 cores; the
-# whole check 20-30 minutes). Runs as root (debootstrap, mount, chroot).
+# empty ~/.cache/mailrelay, so the control plane is built cold (measured: the whole test command
+# 11 minutes on 2 shared cores, plus about 1.5 minutes when the base is rebuilt; allow up to
+# 30 minutes on a busy machine). Runs as root (debootstrap, mount, chroot).
 #
 #   bash scripts/fresh-machine-check.sh [--commit REV] [--reuse-control-plane] [--out DIR]
 #                                       [--setup-only] [--rebuild-base]
