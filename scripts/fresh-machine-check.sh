@@ -141,8 +141,8 @@ acquire_conf_files() {
     fi
   done
 }
-# Trust anchors this machine has beyond Debian's ca-certificates (the workplace's registry copy
-# of nuget.org presents a certificate of such a CA): PEM blocks of the host bundle.
+# Trust anchors this machine has beyond Debian's ca-certificates (a package registry reached
+# through a local copy may present a certificate of such a CA): PEM blocks of the host bundle.
 host_bundle=/etc/ssl/certs/ca-certificates.crt
 
 recipe_version=3
@@ -305,7 +305,7 @@ in_root() {
     NUGET_CERT_REVOCATION_MODE=offline DOTNET_CLI_TELEMETRY_OPTOUT=1 CI=true "$@" 9>&-
 }
 if [ "$setup_only" = 1 ]; then
-  in_root /bin/bash -c 'cd /root/src && git log --oneline -1 && dotnet --version && apt-get -o Acquire::Languages=none update -qq && echo "apt-get update: ok" && python3 -c "import urllib.request as u; print(\"nuget.org:\", u.urlopen(\"https://api.nuget.org/v3/index.json\").status)"' </dev/null
+  in_root /bin/bash -c 'cd /root/src && git log --oneline -1 && dotnet --version && apt-get -o Acquire::Languages=none update -qq && echo "apt-get update: ok" && dotnet nuget list source' </dev/null
   log "set-up only: stopping before scripts/test.sh"
   exit 0
 fi
