@@ -5,9 +5,9 @@ namespace MailRelay.Relay.Observability;
 /// <summary>The relay's Prometheus metrics (served on <c>--metrics</c> at <c>/metrics</c>).</summary>
 public static class RelayMetrics
 {
-    /// <summary>Deliveries (message, route) accepted into the queue.</summary>
+    /// <summary>Messages accepted into the queue (their routes are decided at each attempt).</summary>
     public static readonly Counter Accepted = Metrics.CreateCounter(
-        "mailrelay_accepted_total", "Messages accepted into the queue, one per (message, route).", "route");
+        "mailrelay_accepted_total", "Messages accepted into the queue (250 given).");
 
     /// <summary>Recipients refused at RCPT.</summary>
     public static readonly Counter Refused = Metrics.CreateCounter(

@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using MailRelay.Contracts.Patterns;
 using MailRelay.Contracts.RoutingTable;
 using MailRelay.Relay.Config;
 using MailRelay.Relay.Delivery;
@@ -10,9 +9,11 @@ using Microsoft.Extensions.Logging;
 namespace MailRelay.Relay.Queue;
 
 /// <summary>
-/// Runs the queue: at start every spooled message is scheduled at once; each attempt groups the
-/// pending recipients by the route in force now, makes one delivery per (message, route), records
-/// each recipient's outcome durably, and reschedules with backoff while any is pending.
+/// Runs the queue: timers, workers and the spool. At start every spooled message is scheduled at
+/// once. An attempt is planned by the pure <see cref="AttemptPlanner"/> (the route of each pending
+/// recipient, decided once), carried out by the delivery agents (one delivery per route), and
+/// recorded by the pure <see cref="OutcomeRecorder"/>; the entry is then written durably and
+/// rescheduled with backoff while any recipient is pending.
 /// </summary>
 public sealed class DeliveryScheduler(
     Spool spool,
@@ -143,50 +144,26 @@ public sealed class DeliveryScheduler(
             return;
         }
 
-        if (!spool.HasMessage(entry.Id))
+        var plan = AttemptPlanner.Plan(entry, current.Resolver, spool.HasMessage(entry.Id));
+        if (plan.QuarantineReason is { } reason)
         {
-            Quarantine(entry, "its message file is missing");
+            Quarantine(entry, reason);
             return;
         }
 
-        var sender = EnvelopeAddress.Parse(entry.Sender);
-        var groups = entry.Recipients
-            .Where(r => r.State == RecipientState.Pending)
-            .GroupBy(r => current.Resolver.Resolve(sender, EnvelopeAddress.Parse(r.Address)), r => r, new RouteNameComparer());
-
-        foreach (var group in groups)
+        var results = new List<RouteResults>(plan.Decided);
+        foreach (var delivery in plan.Deliveries)
         {
-            var decision = group.Key;
-            var recipients = group.ToList();
-            IReadOnlyList<RecipientResult> results;
-            if (decision.Action == RouteAction.Reject)
-            {
-                var message = decision.Winner?.Route.RejectMessage ?? Routing.RouteResolver.NoRouteRejectMessage;
-                results = recipients.Select(r => RecipientResult.Failed(r.Address, "rejected by route " + decision.RouteName + ": " + message)).ToList();
-            }
-            else
-            {
-                var request = new DeliveryRequest(entry.Id, spool.MessagePath(entry.Id), entry.Sender, recipients.Select(r => r.Address).ToList(), decision.Winner?.Route.Relay, decision.RouteName);
-                IDeliveryAgent agent = decision.Action == RouteAction.Relay ? relay : direct;
-                results = await agent.DeliverAsync(request, current.Credentials, ct);
-            }
-
-            Apply(entry, recipients, results, decision.RouteName);
+            var decision = delivery.Decision;
+            var request = new DeliveryRequest(entry.Id, spool.MessagePath(entry.Id), entry.Sender, delivery.Recipients, decision.Winner?.Route.Relay, decision.RouteName);
+            IDeliveryAgent agent = decision.Action == RouteAction.Relay ? relay : direct;
+            var agentResults = await agent.DeliverAsync(request, current.Credentials, ct);
+            results.Add(OutcomeRecorder.Complete(decision.RouteName, delivery.Recipients, agentResults));
         }
 
-        entry.Attempts++;
-        var now = time.GetUtcNow();
-        if (!entry.IsDone && retry.Expired(entry.ReceivedAt, now))
-        {
-            foreach (var r in entry.Recipients.Where(r => r.State == RecipientState.Pending))
-            {
-                r.State = RecipientState.Failed;
-                r.LastResult = $"expired after {retry.MaxLifetime} in the queue; last error: {r.LastResult}";
-                RelayMetrics.Failed.WithLabels(r.Route ?? "(unknown)").Inc();
-            }
-        }
-
-        if (entry.IsDone)
+        var outcome = OutcomeRecorder.Record(entry, results, time.GetUtcNow(), retry);
+        Report(entry, outcome);
+        if (outcome.Done)
         {
             spool.Remove(entry.Id);
             lock (_lock)
@@ -195,17 +172,48 @@ public sealed class DeliveryScheduler(
                 RelayMetrics.QueueDepth.Set(_known.Count);
             }
 
-            foreach (var failed in entry.Recipients.Where(r => r.State == RecipientState.Failed))
-            {
-                logger.LogWarning("Message {Id} to <{Recipient}> failed permanently: {Detail}", entry.Id, failed.Address, failed.LastResult);
-            }
-
             return;
         }
 
-        entry.NextAttemptAt = now + retry.DelayAfter(entry.Attempts);
         await spool.UpdateAsync(entry, CancellationToken.None);
         Schedule(entry, entry.NextAttemptAt, isNew: false);
+    }
+
+    /// <summary>Metrics and log lines for an attempt's outcome: they report it, they decide nothing.</summary>
+    private void Report(QueueEntry entry, AttemptOutcome outcome)
+    {
+        foreach (var tally in outcome.Routes)
+        {
+            if (tally.Delivered > 0)
+            {
+                RelayMetrics.Delivered.WithLabels(tally.Route).Inc();
+                RelayMetrics.DeliveryLatency.WithLabels(tally.Route).Observe((time.GetUtcNow() - entry.ReceivedAt).TotalSeconds);
+            }
+
+            if (tally.Deferred > 0)
+            {
+                RelayMetrics.Deferred.WithLabels(tally.Route).Inc();
+            }
+
+            if (tally.Failed > 0)
+            {
+                RelayMetrics.Failed.WithLabels(tally.Route).Inc();
+            }
+
+            logger.LogInformation(
+                "Delivery of {Id} via route {Route}: {Delivered} delivered, {Deferred} deferred, {Failed} failed ({Detail})",
+                entry.Id, tally.Route, tally.Delivered, tally.Deferred, tally.Failed, tally.Detail);
+        }
+
+        foreach (var expired in outcome.Expired)
+        {
+            RelayMetrics.Failed.WithLabels(expired.Route ?? "(unknown)").Inc();
+        }
+
+        foreach (var failed in outcome.NewlyFailed)
+        {
+            logger.LogWarning("Message {Id} to <{Recipient}> failed permanently: {Detail}", entry.Id, failed.Address, failed.LastResult);
+        }
     }
 
     private void Quarantine(QueueEntry entry, string reason)
@@ -226,59 +234,5 @@ public sealed class DeliveryScheduler(
             _known.Remove(entry.Id);
             RelayMetrics.QueueDepth.Set(_known.Count);
         }
-    }
-
-    private void Apply(QueueEntry entry, List<QueueRecipient> recipients, IReadOnlyList<RecipientResult> results, string route)
-    {
-        var byAddress = results.ToDictionary(r => r.Address, StringComparer.OrdinalIgnoreCase);
-        var delivered = 0;
-        var deferred = 0;
-        var failed = 0;
-        foreach (var recipient in recipients)
-        {
-            recipient.Route = route;
-            if (!byAddress.TryGetValue(recipient.Address, out var result))
-            {
-                recipient.LastResult = "no result from the delivery agent";
-                deferred++;
-                continue;
-            }
-
-            recipient.State = result.State;
-            recipient.LastResult = result.Detail;
-            switch (result.State)
-            {
-                case RecipientState.Delivered: delivered++; break;
-                case RecipientState.Failed: failed++; break;
-                default: deferred++; break;
-            }
-        }
-
-        if (delivered > 0)
-        {
-            RelayMetrics.Delivered.WithLabels(route).Inc();
-            RelayMetrics.DeliveryLatency.WithLabels(route).Observe((time.GetUtcNow() - entry.ReceivedAt).TotalSeconds);
-        }
-
-        if (deferred > 0)
-        {
-            RelayMetrics.Deferred.WithLabels(route).Inc();
-        }
-
-        if (failed > 0)
-        {
-            RelayMetrics.Failed.WithLabels(route).Inc();
-        }
-
-        logger.LogInformation(
-            "Delivery of {Id} via route {Route}: {Delivered} delivered, {Deferred} deferred, {Failed} failed ({Detail})",
-            entry.Id, route, delivered, deferred, failed, results.FirstOrDefault()?.Detail);
-    }
-
-    private sealed class RouteNameComparer : IEqualityComparer<Routing.RouteDecision>
-    {
-        public bool Equals(Routing.RouteDecision? x, Routing.RouteDecision? y) => x?.RouteName == y?.RouteName;
-
-        public int GetHashCode(Routing.RouteDecision obj) => obj.RouteName.GetHashCode(StringComparison.Ordinal);
     }
 }

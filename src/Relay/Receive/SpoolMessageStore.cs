@@ -1,5 +1,4 @@
 using System.Buffers;
-using MailRelay.Contracts.Patterns;
 using MailRelay.Relay.Cli;
 using MailRelay.Relay.Config;
 using MailRelay.Relay.Observability;
@@ -18,7 +17,6 @@ namespace MailRelay.Relay.Receive;
 public sealed class SpoolMessageStore(
     Spool spool,
     IDeliveryQueue queue,
-    RelayConfigStore config,
     RelayOptions options,
     TimeProvider time,
     ILogger<SpoolMessageStore> logger) : IMessageStore
@@ -66,27 +64,10 @@ public sealed class SpoolMessageStore(
             return SmtpReplies.QueueWriteFailed();
         }
 
-        LogDecisions(entry);
+        // The route is decided once, by the attempt's plan: not here (a table may change before it).
+        RelayMetrics.Accepted.Inc();
+        logger.LogInformation("Queued {Id} from <{Sender}> for {Recipients} from {Client}", entry.Id, entry.Sender, string.Join(",", recipients), client);
         queue.Enqueue(entry);
         return SmtpReplies.Queued(id);
-    }
-
-    private void LogDecisions(QueueEntry entry)
-    {
-        var current = config.Current;
-        if (current is null)
-        {
-            return;
-        }
-
-        var sender = EnvelopeAddress.Parse(entry.Sender);
-        foreach (var group in entry.Recipients.GroupBy(r => current.Resolver.Resolve(sender, EnvelopeAddress.Parse(r.Address)).RouteName))
-        {
-            RelayMetrics.Accepted.WithLabels(group.Key).Inc();
-            logger.LogInformation(
-                "Queued {Id} from <{Sender}> for {Recipients} via route {Route} ({Bytes} bytes on disk)",
-                entry.Id, entry.Sender, string.Join(",", group.Select(r => r.Address)), group.Key,
-                new FileInfo(spool.MessagePath(entry.Id)).Length);
-        }
     }
 }

@@ -54,10 +54,16 @@ public sealed class HarnessTests
         }
 
         // Another program (not .NET, whose sockets all set SO_REUSEPORT) cannot take it.
-        using (var other = System.Diagnostics.Process.Start("/usr/bin/python3", ["-c", $"import socket; socket.socket().bind(('127.0.0.2', {reservation.Port}))"]))
+        var bind = new System.Diagnostics.ProcessStartInfo("/usr/bin/python3", ["-c", $"import socket; socket.socket().bind(('127.0.0.2', {reservation.Port}))"])
         {
+            RedirectStandardError = true,
+        };
+        using (var other = System.Diagnostics.Process.Start(bind)!)
+        {
+            var error = await other.StandardError.ReadToEndAsync();
             await other.WaitForExitAsync();
             Assert.NotEqual(0, other.ExitCode);
+            Assert.Contains("Address already in use", error);
         }
 
         var dir = TestPaths.TempDir("harness");
