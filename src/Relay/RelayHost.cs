@@ -68,7 +68,7 @@ public static class RelayHost
         services.AddSingleton(sp => new SmtpConnectionPool(sp.GetRequiredService<TimeProvider>()) { MaxIdlePerKey = options.DeliveryConcurrency });
         services.AddSingleton<RelayAgent>();
         services.AddSingleton<DirectAgent>();
-        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<DeliveryScheduler>(sp, options.DeliveryConcurrency));
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<DeliveryScheduler>(sp, options.DeliveryConcurrency, options.HostName));
         services.AddSingleton<IDeliveryQueue>(sp => sp.GetRequiredService<DeliveryScheduler>());
         services.AddSingleton<IMailboxFilter, RelayMailboxFilter>();
         services.AddSingleton<IMessageStore, SpoolMessageStore>();

@@ -25,6 +25,10 @@ public static class RelayMetrics
     public static readonly Counter Failed = Metrics.CreateCounter(
         "mailrelay_failed_total", "Deliveries that failed permanently (5xx, expiry, reject).", "route");
 
+    /// <summary>Delivery status notices queued for senders.</summary>
+    public static readonly Counter Bounces = Metrics.CreateCounter(
+        "mailrelay_bounces_total", "Delivery status notices (bounces) queued to the senders of failed mail.");
+
     /// <summary>Failed client SMTP AUTH attempts.</summary>
     public static readonly Counter AuthFailures = Metrics.CreateCounter(
         "mailrelay_auth_failures_total", "Failed client SMTP AUTH attempts (each is logged with the client and user).");

@@ -1,10 +1,12 @@
 using System.Threading.Channels;
 using MailRelay.Contracts.RoutingTable;
+using MailRelay.Relay.Bounce;
 using MailRelay.Relay.Config;
 using MailRelay.Relay.Delivery;
 using MailRelay.Relay.Observability;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using MimeKit;
 
 namespace MailRelay.Relay.Queue;
 
@@ -22,6 +24,7 @@ public sealed class DeliveryScheduler(
     DirectAgent direct,
     RetryPolicy retry,
     int concurrency,
+    string hostName,
     TimeProvider time,
     ILogger<DeliveryScheduler> logger) : BackgroundService, IDeliveryQueue
 {
@@ -163,6 +166,11 @@ public sealed class DeliveryScheduler(
 
         var outcome = OutcomeRecorder.Record(entry, results, time.GetUtcNow(), retry);
         Report(entry, outcome);
+        if (outcome.NewlyFailed.Count > 0)
+        {
+            await BounceAsync(entry, outcome.NewlyFailed); // on disk before the failure is recorded
+        }
+
         if (outcome.Done)
         {
             spool.Remove(entry.Id);
@@ -214,6 +222,40 @@ public sealed class DeliveryScheduler(
         {
             logger.LogWarning("Message {Id} to <{Recipient}> failed permanently: {Detail}", entry.Id, failed.Address, failed.LastResult);
         }
+    }
+
+    /// <summary>Queues the delivery status notice for recipients that failed for good (never for the null sender).</summary>
+    private async Task BounceAsync(QueueEntry entry, IReadOnlyList<QueueRecipient> failed)
+    {
+        if (!DeliveryStatusNotice.IsWanted(entry.Sender))
+        {
+            logger.LogInformation("No bounce for {Id}: its sender is the null sender", entry.Id);
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        MimeMessage notice;
+        await using (var stream = File.OpenRead(spool.MessagePath(entry.Id)))
+        {
+            using var original = await MimeMessage.LoadAsync(stream);
+            notice = DeliveryStatusNotice.Compose(new BounceRequest(entry.Id, entry.Sender, entry.ReceivedAt, failed, entry.ReturnFull, hostName, now), original);
+        }
+
+        using var bytes = new MemoryStream();
+        await notice.WriteToAsync(FormatOptions.Default, bytes);
+        var bounce = new QueueEntry
+        {
+            Id = Spool.NewId(),
+            ReceivedAt = now,
+            Sender = string.Empty,
+            Recipients = [new QueueRecipient { Address = entry.Sender }],
+            NextAttemptAt = now,
+            Client = "bounce of " + entry.Id,
+        };
+        await spool.AcceptAsync(bounce, ReadOnlyMemory<byte>.Empty, new System.Buffers.ReadOnlySequence<byte>(bytes.GetBuffer(), 0, (int)bytes.Length), CancellationToken.None);
+        RelayMetrics.Bounces.Inc();
+        logger.LogInformation("Bounce {BounceId} for {Id} queued to <{Sender}> ({Count} recipient(s) failed)", bounce.Id, entry.Id, entry.Sender, failed.Count);
+        Enqueue(bounce);
     }
 
     private void Quarantine(QueueEntry entry, string reason)

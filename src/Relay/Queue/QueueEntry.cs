@@ -50,6 +50,9 @@ public sealed class QueueEntry
     /// <summary>When to try the pending recipients next.</summary>
     public DateTimeOffset NextAttemptAt { get; set; }
 
+    /// <summary>RET=FULL at MAIL FROM: a bounce returns the whole message, not only its headers.</summary>
+    public bool ReturnFull { get; init; }
+
     /// <summary>The client's address, for logs.</summary>
     public string? Client { get; init; }
 

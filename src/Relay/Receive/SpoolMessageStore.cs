@@ -43,6 +43,7 @@ public sealed class SpoolMessageStore(
             Recipients = recipients.Select(r => new QueueRecipient { Address = r }).ToList(),
             NextAttemptAt = now,
             Client = client?.ToString(),
+            ReturnFull = transaction.Parameters.Any(p => p.Key.Equals("RET", StringComparison.OrdinalIgnoreCase) && p.Value.Equals("FULL", StringComparison.OrdinalIgnoreCase)),
         };
         var header = ReceivedHeader.Format(
             SessionInfo.Helo(context), client, options.HostName, context.Pipe.IsSecure, context.Authentication.IsAuthenticated, id, recipients, now);
