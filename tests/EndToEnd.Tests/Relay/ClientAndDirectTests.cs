@@ -12,13 +12,7 @@ public sealed class ClientAndDirectTests : IDisposable
     [Fact]
     public async Task AUTH_is_offered_only_after_STARTTLS_and_lets_an_outside_client_relay()
     {
-        var ca = new TestCertificates(_dir, "relay-ca");
-        var (cert, key) = ca.Issue("relay", ["127.0.0.1"], ["relay.test"]);
-        var users = Path.Combine(_dir, "users");
-        await File.WriteAllTextAsync(users, "app1:app1-Secret\n");
-        var sink = Keep(await SmtpSink.StartAsync(RelayWorld.SinkIp));
-        var dns = Keep(await Dnsmasq.StartAsync([("example.net", "mx.example.net", 10)], [("mx.example.net", RelayWorld.SinkIp)]));
-        var relay = Keep(await StartRelayAsync(dns, sink, "--tls-cert", cert, "--tls-key", key, "--users", users));
+        var (relay, sink) = await StartWithTlsAndUsersAsync();
 
         var plain = await Swaks.SendAsync(relay.SmtpPort, "a@other.test", ["b@example.net"], "--quit-after", "EHLO");
         Assert.Contains("250-STARTTLS", plain.Transcript);
@@ -45,13 +39,7 @@ public sealed class ClientAndDirectTests : IDisposable
     [Fact]
     public async Task Failed_AUTH_is_logged_without_the_password_and_slowed_per_client()
     {
-        var ca = new TestCertificates(_dir, "relay-ca");
-        var (cert, key) = ca.Issue("relay", ["127.0.0.1"], ["relay.test"]);
-        var users = Path.Combine(_dir, "users");
-        await File.WriteAllTextAsync(users, "app1:app1-Secret\n");
-        var sink = Keep(await SmtpSink.StartAsync(RelayWorld.SinkIp));
-        var dns = Keep(await Dnsmasq.StartAsync([("example.net", "mx.example.net", 10)], [("mx.example.net", RelayWorld.SinkIp)]));
-        var relay = Keep(await StartRelayAsync(dns, sink, "--tls-cert", cert, "--tls-key", key, "--users", users));
+        var (relay, sink) = await StartWithTlsAndUsersAsync();
 
         var elapsed = new List<TimeSpan>();
         for (var i = 0; i < 3; i++)
@@ -125,6 +113,18 @@ public sealed class ClientAndDirectTests : IDisposable
 
     private T Keep<T>(T peer)
         where T : IDisposable => _peers.Keep(peer);
+
+    /// <summary>A relay offering STARTTLS, and AUTH over it for one user (app1), delivering direct to a sink.</summary>
+    private async Task<(RelayProcess Relay, SmtpSink Sink)> StartWithTlsAndUsersAsync()
+    {
+        var ca = new TestCertificates(_dir, "relay-ca");
+        var (cert, key) = ca.Issue("relay", ["127.0.0.1"], ["relay.test"]);
+        var users = Path.Combine(_dir, "users");
+        await File.WriteAllTextAsync(users, "app1:app1-Secret\n");
+        var sink = Keep(await SmtpSink.StartAsync(RelayWorld.SinkIp));
+        var dns = Keep(await Dnsmasq.StartAsync([("example.net", "mx.example.net", 10)], [("mx.example.net", RelayWorld.SinkIp)]));
+        return (Keep(await StartRelayAsync(dns, sink, "--tls-cert", cert, "--tls-key", key, "--users", users)), sink);
+    }
 
     private async Task<RelayProcess> StartRelayAsync(Dnsmasq dns, SmtpSink sink, params string[] extra)
     {
