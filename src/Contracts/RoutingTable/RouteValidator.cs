@@ -110,7 +110,13 @@ public static partial class RouteValidator
             }
         }
 
-        return ok ? new RelayTarget(r.Host!.Trim().ToLowerInvariant(), port, tls, r.Credential) : null;
+        if (r.MaxRecipients is < 1 or > RelayTarget.MaxRecipientsLimit)
+        {
+            errors.Add($"relay.maxRecipients {r.MaxRecipients} is outside 1..{RelayTarget.MaxRecipientsLimit}");
+            ok = false;
+        }
+
+        return ok ? new RelayTarget(r.Host!.Trim().ToLowerInvariant(), port, tls, r.Credential, r.MaxRecipients) : null;
     }
 
     private static List<AddressPattern> ParsePatterns(string field, List<string>? texts, bool allowNullSender, bool required, List<string> errors)

@@ -61,6 +61,9 @@ public sealed class RelayDocument
 
     /// <summary>The credential's name in the credentials directory (files NAME.username and NAME.password).</summary>
     public string? Credential { get; set; }
+
+    /// <summary>Recipients per upstream transaction (default 50); more go in further transactions.</summary>
+    public int? MaxRecipients { get; set; }
 }
 
 /// <summary>Marker for a direct route (<c>direct: {}</c>).</summary>

@@ -104,7 +104,7 @@ public static class RoutingTableYaml
         Senders = r.Senders.Select(p => p.ToString()).ToList(),
         Recipients = r.Recipients.Count == 0 ? null : r.Recipients.Select(p => p.ToString()).ToList(),
         Relay = r.Relay is { } t
-            ? new RelayDocument { Host = t.Host, Port = t.Port, Tls = t.Tls.ToString(), Credential = t.Credential }
+            ? new RelayDocument { Host = t.Host, Port = t.Port, Tls = t.Tls.ToString(), Credential = t.Credential, MaxRecipients = t.MaxRecipients }
             : null,
         Direct = r.Action == RouteAction.Direct ? new DirectDocument() : null,
         Reject = r.Action == RouteAction.Reject ? new RejectDocument { Message = r.RejectMessage } : null,

@@ -32,6 +32,7 @@ public static class RouteSpecMapper
                     Port = r.Port,
                     Tls = r.Tls,
                     Credential = r.CredentialRef is { Name.Length: > 0 } c ? CredentialName(ns, c.Name) : null,
+                    MaxRecipients = r.MaxRecipients,
                 }
                 : null,
             Direct = spec.Direct is null ? null : new DirectDocument(),

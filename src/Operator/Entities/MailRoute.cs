@@ -75,6 +75,10 @@ public sealed class RelaySpec
     /// <summary>A RelayCredential in the route's namespace.</summary>
     [JsonPropertyName("credentialRef")]
     public LocalObjectReference? CredentialRef { get; set; }
+
+    /// <summary>Recipients per upstream transaction (default 50, SES's limit); more go in further transactions.</summary>
+    [JsonPropertyName("maxRecipients")]
+    public int? MaxRecipients { get; set; }
 }
 
 /// <summary>Marker for direct delivery.</summary>

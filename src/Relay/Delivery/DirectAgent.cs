@@ -1,5 +1,6 @@
 using MailKit.Security;
 using MailRelay.Contracts.Patterns;
+using MailRelay.Contracts.RoutingTable;
 using MailRelay.Relay.Cli;
 using MailRelay.Relay.Config;
 using Microsoft.Extensions.Logging;
@@ -55,7 +56,7 @@ public sealed class DirectAgent(RelayOptions options, MxResolver mx, ILogger<Dir
                 {
                     var socket = await SmtpSocket.ConnectAsync(address.ToString(), options.DirectPort, options.SmtpTimeout, ct);
                     await client.ConnectAsync(socket, host, options.DirectPort, SecureSocketOptions.StartTlsWhenAvailable, ct);
-                    var results = await MessageTransmitter.SendAsync(client, request, ct);
+                    var results = await MessageTransmitter.SendAsync(client, request, RelayTarget.DefaultMaxRecipients, ct);
                     SmtpConnectionPool.Close(client);
                     return results;
                 }

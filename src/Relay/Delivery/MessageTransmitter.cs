@@ -15,7 +15,7 @@ public static class MessageTransmitter
     /// temporary: MailKit's summary "554 No recipients were accepted" is not the server's word).
     /// Throws on connection-level or whole-message failures.
     /// </summary>
-    public static async Task<IReadOnlyList<RecipientResult>> SendAsync(RecordingSmtpClient client, DeliveryRequest request, CancellationToken ct)
+    public static async Task<IReadOnlyList<RecipientResult>> SendAsync(RecordingSmtpClient client, DeliveryRequest request, int maxRecipients, CancellationToken ct)
     {
         var results = new List<RecipientResult>();
         var sendable = new List<string>();
@@ -47,29 +47,46 @@ public static class MessageTransmitter
         sender ??= new MailboxAddress(string.Empty, string.Empty);
         await using var stream = new FileStream(request.MessagePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
         using var message = await MimeMessage.LoadAsync(stream, persistent: true, ct);
-        var sent = request with { Recipients = sendable };
 
-        client.ResetRecorded();
-        string reply;
-        try
+        // At most maxRecipients per transaction (SES takes 50): the rest go in further transactions.
+        var batches = sendable.Zip(recipients).Chunk(maxRecipients).ToList();
+        for (var i = 0; i < batches.Count; i++)
         {
-            reply = await client.SendAsync(message, sender, recipients, ct);
-        }
-        catch (SmtpCommandException) when (client.Refused.Count == recipients.Count)
-        {
-            results.AddRange(Refusals(client, sent));
-            return results;
-        }
-
-        results.AddRange(Refusals(client, sent));
-        foreach (var r in sendable)
-        {
-            if (!client.Refused.ContainsKey(r))
+            var batch = batches[i];
+            try
             {
-                results.Add(RecipientResult.Delivered(r, reply));
+                results.AddRange(await SendBatchAsync(client, message, sender, batch, ct));
+            }
+            catch (Exception e) when (i > 0 && !(e is OperationCanceledException && ct.IsCancellationRequested))
+            {
+                // Earlier transactions went through: this one takes its own outcome, the rest wait for the next attempt.
+                var detail = SmtpFailure.Describe(e);
+                results.AddRange(batch.Select(r => SmtpFailure.IsPermanent(e) ? RecipientResult.Failed(r.First, detail) : RecipientResult.Deferred(r.First, detail)));
+                results.AddRange(batches.Skip(i + 1).SelectMany(b => b).Select(r => RecipientResult.Deferred(r.First, "not sent: an earlier transaction on the connection failed: " + detail)));
+                break;
             }
         }
 
+        return results;
+    }
+
+    /// <summary>One transaction. Throws on connection-level or whole-transaction failures.</summary>
+    private static async Task<List<RecipientResult>> SendBatchAsync(RecordingSmtpClient client, MimeMessage message, MailboxAddress sender, (string First, MailboxAddress Second)[] batch, CancellationToken ct)
+    {
+        client.ResetRecorded();
+        var addresses = batch.Select(r => r.First).ToList();
+        string reply;
+        try
+        {
+            reply = await client.SendAsync(message, sender, batch.Select(r => r.Second), ct);
+        }
+        catch (SmtpCommandException) when (client.Refused.Count == batch.Length)
+        {
+            return Refusals(client, addresses);
+        }
+
+        var results = Refusals(client, addresses);
+        results.AddRange(addresses.Where(r => !client.Refused.ContainsKey(r)).Select(r => RecipientResult.Delivered(r, reply)));
         return results;
     }
 
@@ -94,9 +111,9 @@ public static class MessageTransmitter
         }
     }
 
-    private static IReadOnlyList<RecipientResult> Refusals(RecordingSmtpClient client, DeliveryRequest request) =>
-        request.Recipients
-            .Where(r => client.Refused.ContainsKey(r))
+    private static List<RecipientResult> Refusals(RecordingSmtpClient client, IEnumerable<string> recipients) =>
+        recipients
+            .Where(client.Refused.ContainsKey)
             .Select(r =>
             {
                 var response = client.Refused[r];

@@ -37,7 +37,7 @@ public sealed class RelayAgent(RelayOptions options, TrustAnchors anchors, SmtpC
                     await ConnectAsync(client, target, credential, ct);
                 }
 
-                var results = await MessageTransmitter.SendAsync(client, request, ct);
+                var results = await MessageTransmitter.SendAsync(client, request, target.RecipientsPerTransaction, ct);
                 pool.Return(key, client);
                 return results;
             }

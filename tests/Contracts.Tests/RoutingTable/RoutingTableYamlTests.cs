@@ -38,6 +38,16 @@ public class RoutingTableYamlTests
     }
 
     [Fact]
+    public void Recipients_per_upstream_transaction_default_to_50_and_round_trip_when_set()
+    {
+        var table = RoutingTableYaml.Parse("routes:\n  - name: ns/ses\n    senders: [a.com]\n    relay: {host: h, maxRecipients: 20}\n  - name: ns/other\n    senders: [b.com]\n    relay: {host: h}\n");
+
+        Assert.Equal([20, 50], table.Routes.Select(r => r.Relay!.RecipientsPerTransaction));
+        var again = RoutingTableYaml.Parse(RoutingTableYaml.Render(table));
+        Assert.Equal([20, null], again.Routes.OrderByDescending(r => r.Name, StringComparer.Ordinal).Select(r => r.Relay!.MaxRecipients));
+    }
+
+    [Fact]
     public void Render_is_deterministic_and_round_trips()
     {
         var table = RoutingTableYaml.Parse(Valid);
@@ -56,6 +66,8 @@ public class RoutingTableYamlTests
     [InlineData("senders: [a.com]\n    priority: 1001\n    direct: {}", "priority 1001 is outside -1000..1000")]
     [InlineData("senders: [a.com]\n    relay: {host: h, port: 0}", "relay.port 0 is outside 1..65535")]
     [InlineData("senders: [a.com]\n    relay: {host: h, tls: verify}", "relay.tls 'verify' is not one of")]
+    [InlineData("senders: [a.com]\n    relay: {host: h, maxRecipients: 0}", "relay.maxRecipients 0 is outside 1..1000")]
+    [InlineData("senders: [a.com]\n    relay: {host: h, maxRecipients: 1001}", "relay.maxRecipients 1001 is outside 1..1000")]
     [InlineData("senders: [a.com]\n    relay: {host: h, tls: Opportunistic, credential: c}", "credentials are never sent over an unencrypted connection")]
     [InlineData("senders: [a.com]\n    relay: {host: h, tls: None, credential: c}", "credentials are never sent over an unencrypted connection")]
     [InlineData("senders: [a.com]\n    recipients: [\"<>\"]\n    direct: {}", "recipients[0]: '<>' (the null sender) is only valid as a sender pattern")]

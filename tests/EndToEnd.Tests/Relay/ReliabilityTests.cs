@@ -70,6 +70,26 @@ public sealed class ReliabilityTests : IDisposable
     }
 
     [Fact]
+    public async Task A_route_with_maxRecipients_splits_a_message_into_transactions_on_one_connection()
+    {
+        var ca = new TestCertificates(_dir, "ca");
+        var upstream = Keep(await UpstreamRelay.StartAsync(RelayWorld.UpstreamIp, ca.Issue("up", [RelayWorld.UpstreamIp], []), RelayWorld.User, RelayWorld.Password));
+        var args = RelayArgs(upstream.Port, ca.CaFile, "1s");
+        var routes = Path.Combine(_dir, "routes", "routes.yaml");
+        await File.WriteAllTextAsync(routes, (await File.ReadAllTextAsync(routes)).Replace("credential: shop.ses}", "credential: shop.ses, maxRecipients: 2}", StringComparison.Ordinal));
+        var relay = Keep(await RelayProcess.StartAsync(args));
+        string[] recipients = ["r1@gmail.test", "r2@gmail.test", "r3@gmail.test", "r4@gmail.test", "r5@gmail.test"];
+
+        Assert.Equal(0, (await Swaks.SendAsync(relay.SmtpPort, "orders@example.com", recipients, "--header", "Subject: split")).ExitCode);
+
+        var messages = await Eventually.UntilAsync("three transactions at the upstream", () => upstream.Messages(), m => m.Count == 3, context: () => relay.Log);
+        Assert.Equal([2, 2, 1], messages.Select(m => m.Envelope.GetProperty("rcpt_tos").GetArrayLength()));
+        Assert.Equal(recipients, messages.SelectMany(m => m.Envelope.GetProperty("rcpt_tos").EnumerateArray().Select(r => r.GetString()!)).Order());
+        Assert.Single(messages.Select(m => m.Envelope.GetProperty("session").GetInt64()).Distinct()); // one connection, one AUTH
+        await relay.WaitUntilAsync(() => relay.Log.Contains("5 delivered", StringComparison.Ordinal), "one delivery with five recipients");
+    }
+
+    [Fact]
     public async Task A_recipient_that_delivery_cannot_parse_neither_stops_the_worker_nor_holds_up_other_mail()
     {
         var sink = Keep(await SmtpSink.StartAsync(RelayWorld.SinkIp));
