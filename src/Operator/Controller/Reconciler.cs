@@ -82,6 +82,11 @@ public sealed class Reconciler(IKubernetes client, OperatorOptions options, ILog
             }
 
             await RecordIfWorseAsync(route, "MailRoute", wanted.Key, Conditions.Find(existing, ConditionTypes.Accepted), wanted.Accepted, ct);
+            if (wanted.Warning is { } warning && Conditions.Find(existing, ConditionTypes.Accepted)?.Message != wanted.Accepted.Message)
+            {
+                await RecordWarningAsync(route, "MailRoute", wanted.Key, warning.Reason, warning.Message, ct);
+            }
+
             await PatchStatusAsync("mailroutes", route.Metadata, new Dictionary<string, object?>
             {
                 ["observedGeneration"] = wanted.Generation,
@@ -114,6 +119,12 @@ public sealed class Reconciler(IKubernetes client, OperatorOptions options, ILog
             return;
         }
 
+        await RecordWarningAsync(subject, kind, key, wanted.Reason, wanted.Message, ct);
+    }
+
+    /// <summary>Records a Warning Event on <paramref name="subject"/>.</summary>
+    private async Task RecordWarningAsync(IKubernetesObject<V1ObjectMeta> subject, string kind, string key, string reason, string message, CancellationToken ct)
+    {
         var now = DateTime.UtcNow;
         var ev = new Corev1Event
         {
@@ -127,8 +138,8 @@ public sealed class Reconciler(IKubernetes client, OperatorOptions options, ILog
                 Uid = subject.Metadata.Uid,
                 ResourceVersion = subject.Metadata.ResourceVersion,
             },
-            Reason = wanted.Reason,
-            Message = wanted.Message,
+            Reason = reason,
+            Message = message,
             Type = "Warning",
             Source = new V1EventSource { Component = "mailrelay-operator" },
             ReportingComponent = "mailrelay-operator",
@@ -140,7 +151,7 @@ public sealed class Reconciler(IKubernetes client, OperatorOptions options, ILog
         try
         {
             await client.CoreV1.CreateNamespacedEventAsync(ev, subject.Metadata.NamespaceProperty, cancellationToken: ct);
-            _writer.Wrote("Event", $"Warning {wanted.Reason} on {kind} {key}: {wanted.Message}");
+            _writer.Wrote("Event", $"Warning {reason} on {kind} {key}: {message}");
         }
         catch (HttpOperationException e)
         {

@@ -88,7 +88,9 @@ public static class DesiredStateBuilder
             }
 
             accepted.Add(mapped);
-            routeVerdicts.Add(new Verdict(ns, route.Metadata.Name, generation, true, ConditionReasons.Accepted, "the route is valid and will be programmed", mapped.ActionText));
+            var warning = InsecureCredential(mapped);
+            routeVerdicts.Add(new Verdict(ns, route.Metadata.Name, generation, true, ConditionReasons.Accepted,
+                "the route is valid and will be programmed" + (warning is { } w ? "; warning: " + w.Message : string.Empty), mapped.ActionText, warning));
         }
 
         var routesYaml = RoutingTableYaml.Render(new RoutingTable(accepted));
@@ -146,6 +148,12 @@ public static class DesiredStateBuilder
         var password = Encoding.UTF8.GetString(secret.Data[passwordKey]).TrimEnd('\r', '\n');
         return (new Verdict(ns, name, generation, true, ConditionReasons.Resolved, $"username and password read from Secret {ns}/{secretName}"), (user, password));
     }
+
+    /// <summary><c>tls: Encrypt</c> with a credential: the password goes to whoever answers with any certificate.</summary>
+    private static (string Reason, string Message)? InsecureCredential(Route route) =>
+        route.Relay is { Tls: TlsLevel.Encrypt, Credential: not null }
+            ? (ConditionReasons.InsecureCredential, "tls Encrypt sends the credential to any TLS peer (the certificate is not verified); use tls Verify, with the relay's --trust-ca for a private CA")
+            : null;
 
     private static IEnumerable<(int Priority, string Sender, string Recipient)> ClaimKeys(Route route)
     {

@@ -7,7 +7,8 @@ namespace MailRelay.Operator.DesiredState;
 /// <param name="Programmed">Condition Programmed: in the config the relay workload carries.</param>
 /// <param name="Action">What the route does (printer column); null when not accepted.</param>
 /// <param name="ConfigHash">The config hash while programmed, else null (the field is removed).</param>
-public sealed record DesiredRouteStatus(string Key, long Generation, DesiredCondition Accepted, DesiredCondition Programmed, string? Action, string? ConfigHash);
+/// <param name="Warning">A Warning Event to record when this status is written: (reason, message).</param>
+public sealed record DesiredRouteStatus(string Key, long Generation, DesiredCondition Accepted, DesiredCondition Programmed, string? Action, string? ConfigHash, (string Reason, string Message)? Warning = null);
 
 /// <summary>The complete status to write on one RelayCredential.</summary>
 /// <param name="Key"><c>namespace/name</c>.</param>

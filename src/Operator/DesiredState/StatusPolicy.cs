@@ -42,7 +42,8 @@ public static class StatusPolicy
             Condition(ConditionTypes.Accepted, verdict),
             programmed,
             verdict.Action,
-            programmed.Ok ? configHash : null);
+            programmed.Ok ? configHash : null,
+            verdict.Warning);
     }
 
     private static DesiredCondition Condition(string type, Verdict verdict) => new(type, verdict.Ok, verdict.Reason, verdict.Message);

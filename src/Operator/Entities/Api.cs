@@ -58,4 +58,10 @@ public static class ConditionReasons
 
     /// <summary>The Secret lacks the username or password key.</summary>
     public const string KeyMissing = "KeyMissing";
+
+    /// <summary>
+    /// A Warning Event (the route stays accepted): <c>tls: Encrypt</c> with a credential hands the
+    /// password to any TLS peer, since the certificate is not verified.
+    /// </summary>
+    public const string InsecureCredential = "InsecureCredential";
 }

@@ -155,6 +155,24 @@ public sealed class OperatorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_credential_over_unverified_TLS_is_programmed_with_a_Warning_Event_once()
+    {
+        await _kube.CreateSecretAsync(_shop, "ses-smtp", new() { ["username"] = "u", ["password"] = "p" });
+        await _kube.CreateAsync(Credential("ses", "ses-smtp"));
+        await _kube.CreateAsync(Route("encrypt-only", "senders: [legacy.example]\n  relay: {host: smtp.legacy.example, tls: Encrypt, credentialRef: {name: ses}, maxRecipients: 20}"));
+        var op = await StartOperatorAsync();
+
+        await Eventually.UntilAsync("Programmed", () => _kube.ConditionAsync(_shop, "encrypt-only", "Programmed"), v => v?.Status == "True", context: () => op.Log);
+        var reasons = await Eventually.UntilAsync("the Warning Event", () => EventReasonsAsync("encrypt-only"), v => v.Contains("InsecureCredential"), context: () => op.Log);
+        Assert.Contains("warning: tls Encrypt sends the credential to any TLS peer", (await _kube.ConditionAsync(_shop, "encrypt-only", "Accepted"))!.Value.Message);
+        Assert.Contains("maxRecipients: 20", await _kube.RoutesYamlAsync(_relayNs));
+
+        await Task.Delay(TimeSpan.FromSeconds(3)); // several resyncs: the warning is not repeated
+        Assert.Single(await EventReasonsAsync("encrypt-only"), r => r == "InsecureCredential");
+        Assert.Single(reasons, r => r == "InsecureCredential");
+    }
+
+    [Fact]
     public async Task Rotating_the_source_Secret_updates_the_relay_Secret_and_rolls_the_relay()
     {
         await _kube.CreateSecretAsync(_shop, "ses-smtp", new() { ["username"] = "u", ["password"] = "old-password" });

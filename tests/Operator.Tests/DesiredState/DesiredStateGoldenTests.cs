@@ -92,6 +92,10 @@ public class DesiredStateGoldenTests
                 .Append(" action ").Append(status.Action ?? "(none)").Append(" configHash ").Append(status.ConfigHash ?? "(none)").Append('\n');
             Condition(text, status.Accepted);
             Condition(text, status.Programmed);
+            if (status.Warning is { } warning)
+            {
+                text.Append("  Warning Event ").Append(warning.Reason).Append(": ").Append(warning.Message).Append('\n');
+            }
         }
 
         return text.ToString();
