@@ -22,6 +22,10 @@ public sealed class Reconciler(IKubernetes client, OperatorOptions options, ILog
     private readonly OwnedObjects _owned = new(client, options);
     private readonly WriteIfChanged _writer = new(logger);
 
+    // Warnings recorded for a resource's generation: the cache may still show the old status on the
+    // next reconcile, and a warning is said once, not once per status write.
+    private readonly HashSet<(string Uid, long Generation, string Reason)> _warned = [];
+
     public async Task<ReconcileResult> ReconcileAsync(ClusterSnapshot snapshot, CancellationToken ct)
     {
         var desired = DesiredStateBuilder.Build(snapshot);
@@ -82,7 +86,8 @@ public sealed class Reconciler(IKubernetes client, OperatorOptions options, ILog
             }
 
             await RecordIfWorseAsync(route, "MailRoute", wanted.Key, Conditions.Find(existing, ConditionTypes.Accepted), wanted.Accepted, ct);
-            if (wanted.Warning is { } warning && Conditions.Find(existing, ConditionTypes.Accepted)?.Message != wanted.Accepted.Message)
+            if (wanted.Warning is { } warning && Conditions.Find(existing, ConditionTypes.Accepted)?.Message != wanted.Accepted.Message
+                && _warned.Add((route.Metadata.Uid ?? wanted.Key, wanted.Generation, warning.Reason)))
             {
                 await RecordWarningAsync(route, "MailRoute", wanted.Key, warning.Reason, warning.Message, ct);
             }

@@ -30,7 +30,13 @@ public sealed class RelayProcess : IDisposable
 
     /// <summary>A relay with <paramref name="options"/>, not started yet: <see cref="StartAgainAsync"/> starts it.</summary>
     public static RelayProcess Create(params string[] options) =>
-        new([TestPaths.RelayDll, "--listen", "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--hostname", "relay.test", .. options]);
+        new([TestPaths.RelayDll, "--listen", "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--hostname", "relay.test", .. NoOutsideDns(options), .. options]);
+
+    /// <summary>
+    /// Without a test's own --dns-server, MX look-ups (of a bounce's sender, say) go to a loopback
+    /// port where nothing answers: never to the machine's resolver, which is off limits for tests.
+    /// </summary>
+    private static string[] NoOutsideDns(string[] options) => options.Contains("--dns-server") ? [] : ["--dns-server", "127.0.0.1:1"];
 
     /// <summary>(Re)starts the process with the same options and waits for readiness.</summary>
     public async Task StartAgainAsync()

@@ -123,7 +123,8 @@ public sealed class DeliveryFailureTests : IDisposable
     public async Task A_5xx_from_the_next_hop_fails_the_recipient_permanently_and_empties_the_queue()
     {
         var sink = Keep(await SmtpSink.StartAsync(RelayWorld.SinkIp, "-f", "rcpt"));
-        var dns = Keep(await Dnsmasq.StartAsync([("example.net", "mx.example.net", 10)], [("mx.example.net", RelayWorld.SinkIp)]));
+        // The sender's domain has the same refusing MX: its bounce fails too, and a bounce is never bounced.
+        var dns = Keep(await Dnsmasq.StartAsync([("example.net", "mx.example.net", 10), ("other.test", "mx.example.net", 10)], [("mx.example.net", RelayWorld.SinkIp)]));
         var ca = new TestCertificates(_dir, "ca");
         var relay = Keep(await StartRelayAsync(NoUpstream(), ca.CaFile, extra: ["--dns-server", dns.Endpoint, "--direct-port", RelayProcess.Arg(sink.Port)]));
 
@@ -131,6 +132,7 @@ public sealed class DeliveryFailureTests : IDisposable
 
         await relay.WaitUntilAsync(() => relay.Log.Contains("failed permanently", StringComparison.Ordinal), "the permanent failure");
         Assert.Matches(@"to <gone@example\.net> failed permanently: .*5\d\d", relay.Log);
+        await relay.WaitUntilAsync(() => relay.Log.Contains("No bounce for", StringComparison.Ordinal), "the bounce failing in turn");
         Assert.Contains("mailrelay_queue_depth 0", await relay.MetricsAsync());
         Assert.Empty(Directory.GetFiles(Path.Combine(_dir, "spool", "queue")));
     }
