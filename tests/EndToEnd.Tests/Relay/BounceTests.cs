@@ -18,7 +18,9 @@ public sealed class BounceTests : IDisposable
         var (code, transcript) = await Swaks.SendAsync(relay.SmtpPort, "someone@other.test", ["gone@example.net"], "--header", "Subject: will-bounce");
         Assert.True(code == 0, transcript);
 
-        var dump = await Eventually.UntilAsync("the bounce at the sender's MX", () => senderMx.Messages(), m => m.Count == 1, context: () => relay.Log);
+        // smtp-sink writes its dump as the message arrives: wait for the report's closing boundary.
+        var dump = await Eventually.UntilAsync("the whole bounce at the sender's MX", () => senderMx.Messages(),
+            m => m.Count == 1 && System.Text.RegularExpressions.Regex.IsMatch(m[0], @"\n--\S+--\s*$"), context: () => relay.Log);
         var (envelope, message) = Split(dump[0]);
         Assert.Contains("X-Mail-Args: <>", envelope);
         Assert.Contains("X-Rcpt-Args: <someone@other.test>", envelope);
