@@ -174,11 +174,7 @@ public sealed class DeliveryScheduler(
         if (outcome.Done)
         {
             spool.Remove(entry.Id);
-            lock (_lock)
-            {
-                _known.Remove(entry.Id);
-                RelayMetrics.QueueDepth.Set(_known.Count);
-            }
+            Forget(entry);
 
             return;
         }
@@ -234,15 +230,15 @@ public sealed class DeliveryScheduler(
         }
 
         var now = time.GetUtcNow();
-        MimeMessage notice;
+        using var bytes = new MemoryStream();
         await using (var stream = File.OpenRead(spool.MessagePath(entry.Id)))
         {
-            using var original = await MimeMessage.LoadAsync(stream);
-            notice = DeliveryStatusNotice.Compose(new BounceRequest(entry.Id, entry.Sender, entry.ReceivedAt, failed, entry.ReturnFull, hostName, now), original);
+            // Persistent: the original's body stays on disk (read only for RET=FULL), not copied into memory.
+            using var original = await MimeMessage.LoadAsync(stream, persistent: true);
+            var notice = DeliveryStatusNotice.Compose(new BounceRequest(entry.Id, entry.Sender, entry.ReceivedAt, failed, entry.ReturnFull, hostName, now), original);
+            await notice.WriteToAsync(FormatOptions.Default, bytes);
         }
 
-        using var bytes = new MemoryStream();
-        await notice.WriteToAsync(FormatOptions.Default, bytes);
         var bounce = new QueueEntry
         {
             Id = Spool.NewId(),
@@ -271,6 +267,12 @@ public sealed class DeliveryScheduler(
         }
 
         RelayMetrics.Quarantined.Inc();
+        Forget(entry);
+    }
+
+    /// <summary>The entry has left the queue.</summary>
+    private void Forget(QueueEntry entry)
+    {
         lock (_lock)
         {
             _known.Remove(entry.Id);

@@ -33,24 +33,24 @@ public sealed class SessionTable(TimeProvider time, int maxConnections = int.Max
     public string? Opened(ISessionContext context, System.Net.IPAddress? client)
     {
         var session = new Session { LastActivity = time.GetUtcNow(), Client = client };
-        string? refused = null;
+        (string Reason, ReadOnlyMemory<byte> Reply)? refused;
         lock (_sessions)
         {
             var fromClient = client is null ? 0 : _sessions.Values.Count(s => client.Equals(s.Client));
-            refused = _draining ? "shutting down"
-                : _sessions.Count >= maxConnections ? "connection limit"
-                : fromClient >= maxPerClient ? "per-client connection limit"
+            refused = _draining ? ("shutting down", Goodbye)
+                : _sessions.Count >= maxConnections ? ("connection limit", TooMany)
+                : fromClient >= maxPerClient ? ("per-client connection limit", TooManyFromYou)
                 : null;
             _sessions[context] = session;
         }
 
-        if (refused is not null && Interlocked.Exchange(ref session.ToldGoodbye, 1) == 0)
+        if (refused is { } r && Interlocked.Exchange(ref session.ToldGoodbye, 1) == 0)
         {
-            Write(context, refused == "shutting down" ? Goodbye : refused == "connection limit" ? TooMany : TooManyFromYou);
+            Write(context, r.Reply);
             context.Pipe?.Input.CancelPendingRead(); // the session ends at its first read
         }
 
-        return refused;
+        return refused?.Reason;
     }
 
     /// <summary>A session ended.</summary>
@@ -144,7 +144,7 @@ public sealed class SessionTable(TimeProvider time, int maxConnections = int.Max
     }
 
     /// <summary>Waits until no session is inside a transaction, or <paramref name="grace"/> has passed.</summary>
-    public async Task<bool> TransactionsFinishedAsync(TimeSpan grace, TimeProvider time)
+    public async Task<bool> TransactionsFinishedAsync(TimeSpan grace)
     {
         var deadline = time.GetUtcNow() + grace;
         while (InTransaction > 0)

@@ -67,10 +67,10 @@ public sealed class SmtpListener(
         }
 
         var server = new SmtpServer.SmtpServer(serverOptions, services);
-        var drain = new SessionTable(time, options.MaxConnections, options.MaxConnectionsPerClient);
+        var table = new SessionTable(time, options.MaxConnections, options.MaxConnectionsPerClient);
         server.SessionCreated += (_, e) =>
         {
-            if (drain.Opened(e.Context, SessionInfo.ClientAddress(e.Context)) is { } refused && !drain.Draining)
+            if (table.Opened(e.Context, SessionInfo.ClientAddress(e.Context)) is { } refused && !table.Draining)
             {
                 RelayMetrics.Refused.WithLabels(refused.Replace(' ', '_').Replace('-', '_')).Inc();
                 logger.LogWarning("SMTP connection from {Client} refused with 421: {Reason}", SessionInfo.ClientAddress(e.Context), refused);
@@ -78,7 +78,7 @@ public sealed class SmtpListener(
 
             e.Context.CommandExecuting += (_, c) =>
             {
-                drain.Executing(c.Context, c.Command);
+                table.Executing(c.Context, c.Command);
                 if (c.Command is EhloCommand ehlo)
                 {
                     c.Context.Properties[SessionInfo.HeloKey] = ehlo.DomainOrAddress;
@@ -88,15 +88,15 @@ public sealed class SmtpListener(
                     c.Context.Properties[SessionInfo.HeloKey] = helo.DomainOrAddress;
                 }
             };
-            e.Context.CommandExecuted += (_, c) => drain.Executed(c.Context, c.Command);
-            e.Context.ResponseException += (_, r) => drain.Refused(r.Context);
+            e.Context.CommandExecuted += (_, c) => table.Executed(c.Context, c.Command);
+            e.Context.ResponseException += (_, r) => table.Refused(r.Context);
         };
-        server.SessionCompleted += (_, e) => drain.Closed(e.Context);
-        server.SessionCancelled += (_, e) => drain.Closed(e.Context);
+        server.SessionCompleted += (_, e) => table.Closed(e.Context);
+        server.SessionCancelled += (_, e) => table.Closed(e.Context);
         server.SessionFaulted += (_, e) =>
         {
-            drain.Closed(e.Context);
-            if (!drain.Draining)
+            table.Closed(e.Context);
+            if (!table.Draining)
             {
                 logger.LogWarning("SMTP session from {Client} faulted: {Error}", SessionInfo.ClientAddress(e.Context), e.Exception.Message);
             }
@@ -111,7 +111,7 @@ public sealed class SmtpListener(
             while (true)
             {
                 await Task.Delay(sweep, time, stoppingToken);
-                if (drain.CloseIdle(options.IdleTimeout) is > 0 and var closed)
+                if (table.CloseIdle(options.IdleTimeout) is > 0 and var closed)
                 {
                     logger.LogInformation("SMTP: closed {Count} session(s) idle for more than {Timeout}", closed, options.IdleTimeout);
                 }
@@ -122,14 +122,14 @@ public sealed class SmtpListener(
         }
 
         health.MarkListening(false);
-        drain.Begin();
-        logger.LogInformation("SMTP stopped accepting mail: {Count} transaction(s) in progress may take up to {Grace} to finish", drain.InTransaction, options.ShutdownGrace);
-        if (!await drain.TransactionsFinishedAsync(options.ShutdownGrace, time))
+        table.Begin();
+        logger.LogInformation("SMTP stopped accepting mail: {Count} transaction(s) in progress may take up to {Grace} to finish", table.InTransaction, options.ShutdownGrace);
+        if (!await table.TransactionsFinishedAsync(options.ShutdownGrace))
         {
-            logger.LogWarning("SMTP shutdown grace over: closing {Count} transaction(s) unfinished (the clients keep their mail and retry)", drain.InTransaction);
+            logger.LogWarning("SMTP shutdown grace over: closing {Count} transaction(s) unfinished (the clients keep their mail and retry)", table.InTransaction);
         }
 
-        drain.SayGoodbyeToAll();
+        table.SayGoodbyeToAll();
         await sessions.CancelAsync();
         try
         {
