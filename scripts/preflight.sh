@@ -16,6 +16,7 @@
 #   MAILRELAY_PYTHON (/usr/bin/python3)   MAILRELAY_DNSMASQ (/usr/sbin/dnsmasq)
 #   MAILRELAY_ETCD (/usr/bin/etcd)        MAILRELAY_OPENSSL (openssl on PATH)
 #   MAILRELAY_DOTNET (dotnet on PATH)     MAILRELAY_K8S_BIN (~/.cache/mailrelay/k8s-1.20.2/bin)
+#   MAILRELAY_UID (id -u: a test pretends not to be root)
 set -uo pipefail
 
 profile="${1:-all}"
@@ -90,6 +91,13 @@ else
 fi
 
 if [ "$profile" = all ]; then
+  # The end-to-end tests mount a small tmpfs (a full spool), run smtp-sink as nobody and put
+  # run-example.sh in its own session: root, mount and setsid.
+  if [ "${MAILRELAY_UID:-$(id -u)}" -eq 0 ]; then ok "root (tmpfs mounts, smtp-sink -u nobody)"; else fail_other "root" "run the tests as root (they mount a tmpfs and start smtp-sink as nobody)"; fi
+  for tool in mount umount setsid; do
+    if command -v "$tool" >/dev/null; then ok "$tool"; else fail "$tool" util-linux; fi
+  done
+
   if v=$("$etcd" --version 2>&1); then ok "etcd ($(first_line <<<"$v"))"; else fail "etcd ($etcd)" etcd-server; fi
 
   # The control plane must not only exist but run (a half-built or foreign binary fails here).

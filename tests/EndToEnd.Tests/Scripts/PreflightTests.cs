@@ -47,6 +47,16 @@ public sealed class PreflightTests : IDisposable
     }
 
     [Fact]
+    public async Task Not_being_root_fails_the_full_profile_before_a_tmpfs_mount_would()
+    {
+        var (code, output) = await PreflightAsync("all", new() { ["MAILRELAY_K8S_BIN"] = ControlPlane.BinDir, ["MAILRELAY_UID"] = "1000" });
+
+        Assert.True(code == 1, output);
+        Assert.Contains("FAIL root: run the tests as root", output);
+        Assert.Contains("ok   setsid", output);
+    }
+
+    [Fact]
     public async Task Every_failure_is_listed_before_it_exits()
     {
         var emptyBin = Directory.CreateDirectory(Path.Combine(_dir, "k8s-bin")).FullName;
