@@ -51,7 +51,7 @@ public sealed class ClientAndDirectTests : IDisposable
             Assert.NotEqual(0, wrong.ExitCode);
         }
 
-        Assert.True(elapsed[2] - elapsed[0] >= TimeSpan.FromSeconds(1.5), string.Join(", ", elapsed));
+        Assert.True(elapsed[2] >= TimeSpan.FromSeconds(2), string.Join(", ", elapsed)); // the third failure is answered 2 s late
         Assert.Contains("SMTP AUTH failed for user app1 from 127.0.0.9 (3 failure(s)", relay.Log);
         Assert.DoesNotContain("guess-number", relay.Log);
         Assert.Contains("mailrelay_auth_failures_total 3", await relay.MetricsAsync());
