@@ -10,7 +10,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Prometheus;
-using SmtpServer.Storage;
 
 namespace MailRelay.Relay;
 
@@ -70,8 +69,7 @@ public static class RelayHost
         services.AddSingleton<DirectAgent>();
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<DeliveryScheduler>(sp, options.DeliveryConcurrency, options.HostName));
         services.AddSingleton<IDeliveryQueue>(sp => sp.GetRequiredService<DeliveryScheduler>());
-        services.AddSingleton<IMailboxFilter, RelayMailboxFilter>();
-        services.AddSingleton<IMessageStore, SpoolMessageStore>();
+        services.AddSingleton<MailRelay.Relay.Receive.Protocol.IReceivePolicy>(sp => ActivatorUtilities.CreateInstance<ReceivePolicy>(sp, options.MaxRecipients));
 
         // Order matters: the config is loaded before the listener accepts and the queue delivers.
         services.AddHostedService(sp => new StartupConfigLoad(sp.GetRequiredService<RelayConfigStore>()));

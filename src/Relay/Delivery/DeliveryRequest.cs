@@ -15,4 +15,8 @@ public sealed record DeliveryRequest(
     string Sender,
     IReadOnlyList<string> Recipients,
     RelayTarget? Relay,
-    string RouteName);
+    string RouteName)
+{
+    /// <summary>The client declared SMTPUTF8: a UTF-8 address or header needs a next hop offering it.</summary>
+    public bool Utf8 { get; init; }
+}

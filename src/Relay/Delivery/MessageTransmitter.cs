@@ -48,6 +48,20 @@ public static class MessageTransmitter
         await using var stream = new FileStream(request.MessagePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
         using var message = await MimeMessage.LoadAsync(stream, persistent: true, ct);
 
+        // RFC 6531 3.2: mail that needs SMTPUTF8 is not downgraded to a next hop without it; it bounces.
+        var international = request.Utf8 && (sendable.Append(request.Sender).Any(a => a.Any(c => c > 127)) || message.Headers.Any(h => h.RawValue.Any(b => b > 127)));
+        if (international && !client.Capabilities.HasFlag(SmtpCapabilities.UTF8))
+        {
+            results.AddRange(sendable.Select(r => RecipientResult.Failed(r, "553 5.6.7 the next hop does not offer SMTPUTF8, which this message needs (a UTF-8 address or header)")));
+            return results;
+        }
+
+        var format = international ? FormatOptions.Default.Clone() : null;
+        if (format is not null)
+        {
+            format.International = true;
+        }
+
         // At most maxRecipients per transaction (SES takes 50): the rest go in further transactions.
         var batches = sendable.Zip(recipients).Chunk(maxRecipients).ToList();
         for (var i = 0; i < batches.Count; i++)
@@ -55,7 +69,7 @@ public static class MessageTransmitter
             var batch = batches[i];
             try
             {
-                results.AddRange(await SendBatchAsync(client, message, sender, batch, ct));
+                results.AddRange(await SendBatchAsync(client, format, message, sender, batch, ct));
             }
             catch (Exception e) when (i > 0 && !(e is OperationCanceledException && ct.IsCancellationRequested))
             {
@@ -71,14 +85,16 @@ public static class MessageTransmitter
     }
 
     /// <summary>One transaction. Throws on connection-level or whole-transaction failures.</summary>
-    private static async Task<List<RecipientResult>> SendBatchAsync(RecordingSmtpClient client, MimeMessage message, MailboxAddress sender, (string First, MailboxAddress Second)[] batch, CancellationToken ct)
+    private static async Task<List<RecipientResult>> SendBatchAsync(RecordingSmtpClient client, FormatOptions? format, MimeMessage message, MailboxAddress sender, (string First, MailboxAddress Second)[] batch, CancellationToken ct)
     {
         client.ResetRecorded();
         var addresses = batch.Select(r => r.First).ToList();
         string reply;
         try
         {
-            reply = await client.SendAsync(message, sender, batch.Select(r => r.Second), ct);
+            reply = format is null
+                ? await client.SendAsync(message, sender, batch.Select(r => r.Second), ct)
+                : await client.SendAsync(format, message, sender, batch.Select(r => r.Second), ct);
         }
         catch (SmtpCommandException) when (client.Refused.Count == batch.Length)
         {

@@ -158,7 +158,7 @@ public sealed class DeliveryScheduler(
         foreach (var delivery in plan.Deliveries)
         {
             var decision = delivery.Decision;
-            var request = new DeliveryRequest(entry.Id, spool.MessagePath(entry.Id), entry.Sender, delivery.Recipients, decision.Winner?.Route.Relay, decision.RouteName);
+            var request = new DeliveryRequest(entry.Id, spool.MessagePath(entry.Id), entry.Sender, delivery.Recipients, decision.Winner?.Route.Relay, decision.RouteName) { Utf8 = entry.Utf8 };
             IDeliveryAgent agent = decision.Action == RouteAction.Relay ? relay : direct;
             var agentResults = await agent.DeliverAsync(request, current.Credentials, ct);
             results.Add(OutcomeRecorder.Complete(decision.RouteName, delivery.Recipients, agentResults));

@@ -53,6 +53,9 @@ public sealed class QueueEntry
     /// <summary>RET=FULL at MAIL FROM: a bounce returns the whole message, not only its headers.</summary>
     public bool ReturnFull { get; init; }
 
+    /// <summary>SMTPUTF8 at MAIL FROM: the envelope or headers may hold UTF-8, which only a next hop offering SMTPUTF8 may get.</summary>
+    public bool Utf8 { get; init; }
+
     /// <summary>The client's address, for logs.</summary>
     public string? Client { get; init; }
 

@@ -78,6 +78,14 @@ public sealed class Spool
         }
     }
 
+    /// <summary>
+    /// Starts writing a message as it is received: its bytes go straight to <c>ID.eml</c> (without an
+    /// envelope it is not in the queue yet), <see cref="IncomingMessage.CommitAsync"/> makes it durable
+    /// and queued, disposing it uncommitted removes it.
+    /// </summary>
+    public IncomingMessage Create(string id) =>
+        new(MessagePath(id), new FileStream(MessagePath(id), FileMode.CreateNew, FileAccess.Write, FileShare.None, BlockSize, FileOptions.Asynchronous), WriteEnvelopeAsync);
+
     /// <summary>Rewrites an envelope atomically (after a delivery attempt).</summary>
     public Task UpdateAsync(QueueEntry entry, CancellationToken ct) => WriteEnvelopeAsync(entry, ct);
 
@@ -174,7 +182,7 @@ public sealed class Spool
         NativeFileSync.SyncDirectory(_queueDir);
     }
 
-    private static void TryDelete(string path)
+    internal static void TryDelete(string path)
     {
         try
         {

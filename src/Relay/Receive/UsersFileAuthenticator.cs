@@ -1,31 +1,28 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
-using SmtpServer;
-using SmtpServer.Authentication;
 
 namespace MailRelay.Relay.Receive;
 
 /// <summary>
 /// Client SMTP AUTH against a mounted file of <c>user:password</c> lines (a Secret). The file is
 /// re-read when it changes; passwords are compared in constant time and never logged.
-/// SmtpServer offers AUTH only over TLS. A failure is logged (client, user; never the password)
+/// AUTH is offered only over TLS. A failure is logged (client, user; never the password)
 /// and answered more slowly the more often that client has failed (<see cref="AuthFailures"/>).
 /// </summary>
-public sealed class UsersFileAuthenticator(string path, AuthFailures failures, ILogger logger, TimeProvider time) : IUserAuthenticator
+public sealed class UsersFileAuthenticator(string path, AuthFailures failures, ILogger logger, TimeProvider time)
 {
     private readonly Lock _lock = new();
     private (DateTime Stamp, long Length, IReadOnlyDictionary<string, byte[]> Users) _cache = (DateTime.MinValue, -1, new Dictionary<string, byte[]>());
 
-    /// <inheritdoc />
-    public async Task<bool> AuthenticateAsync(ISessionContext context, string user, string password, CancellationToken cancellationToken)
+    /// <summary>True when <paramref name="user"/> has <paramref name="password"/>; a failure is answered after the client's delay.</summary>
+    public async Task<bool> AuthenticateAsync(System.Net.IPAddress? client, string user, string password, CancellationToken cancellationToken)
     {
         var users = Users();
         var ok = users.TryGetValue(user, out var expected)
             && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(password)), expected);
         if (!ok)
         {
-            var client = SessionInfo.ClientAddress(context);
             var (count, delay) = failures.Record(client);
             Observability.RelayMetrics.AuthFailures.Inc();
             logger.LogWarning("SMTP AUTH failed for user {User} from {Client} ({Count} failure(s) from that address within {Window}; answering in {Delay})",

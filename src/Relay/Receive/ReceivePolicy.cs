@@ -1,0 +1,84 @@
+using MailRelay.Contracts.Patterns;
+using MailRelay.Contracts.RoutingTable;
+using MailRelay.Relay.Config;
+using MailRelay.Relay.Observability;
+using MailRelay.Relay.Queue;
+using MailRelay.Relay.Receive.Protocol;
+
+namespace MailRelay.Relay.Receive;
+
+/// <summary>
+/// The relay's decisions at MAIL and RCPT. MAIL: the address must be routable, a declared SIZE must
+/// fit in the spool (452 4.3.1). RCPT: relay access (554 5.7.1 for unauthorised clients), a loaded
+/// table (451), the recipient limit (452 4.5.3), then the route of the (sender, recipient) pair: a
+/// reject route, or no route with default reject, gives 550 5.7.1.
+/// </summary>
+public sealed class ReceivePolicy(RelayConfigStore config, ClientAccess access, int maxRecipients, Spool spool) : IReceivePolicy
+{
+    /// <inheritdoc />
+    public SmtpReply? CheckSender(SessionFacts session, string sender, long declaredSize)
+    {
+        try
+        {
+            _ = EnvelopeAddress.Parse(sender);
+        }
+        catch (PatternException e)
+        {
+            RelayMetrics.Refused.WithLabels("bad_address").Inc();
+            return SmtpReplies.BadAddress(e.Message);
+        }
+
+        // Postfix's rule: a declared SIZE needs 1.5 times its size free in the queue.
+        if (declaredSize > 0 && spool.FreeBytes() < declaredSize * 3 / 2)
+        {
+            RelayMetrics.Refused.WithLabels("insufficient_storage").Inc();
+            return SmtpReplies.InsufficientStorage();
+        }
+
+        return null;
+    }
+
+    /// <inheritdoc />
+    public SmtpReply? CheckRecipient(SessionFacts session, string sender, string recipient, int accepted)
+    {
+        if (!access.MayRelay(session.Client, session.User is not null))
+        {
+            RelayMetrics.Refused.WithLabels("relay_denied").Inc();
+            return SmtpReplies.RelayDenied();
+        }
+
+        var current = config.Current;
+        if (current is null)
+        {
+            RelayMetrics.Refused.WithLabels("not_ready").Inc();
+            return SmtpReplies.NotReady();
+        }
+
+        EnvelopeAddress from, to;
+        try
+        {
+            from = EnvelopeAddress.Parse(sender);
+            to = EnvelopeAddress.Parse(recipient);
+        }
+        catch (PatternException e)
+        {
+            RelayMetrics.Refused.WithLabels("bad_address").Inc();
+            return SmtpReplies.BadAddress(e.Message);
+        }
+
+        if (accepted >= maxRecipients)
+        {
+            RelayMetrics.Refused.WithLabels("too_many_recipients").Inc();
+            return SmtpReplies.TooManyRecipients();
+        }
+
+        var decision = current.Resolver.Resolve(from, to);
+        if (decision.Action == RouteAction.Reject)
+        {
+            RelayMetrics.Refused.WithLabels("rejected_by_route").Inc();
+            return SmtpReplies.Rejected(decision.Winner?.Route.RejectMessage ?? Routing.RouteResolver.NoRouteRejectMessage);
+        }
+
+        return null;
+    }
+}
