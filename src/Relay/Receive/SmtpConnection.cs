@@ -84,6 +84,11 @@ public sealed class SmtpConnection : ISmtpSession, IAsyncDisposable
                 table.CommandStarted(this);
                 var step = tooLong ? _dialogue.LineTooLong() : Decode(line!) is { } text ? _dialogue.Handle(SmtpCommand.Parse(text)) : SmtpStep.Say(500, "5.5.2 Error: command is not valid UTF-8");
                 var inTransaction = await PerformAsync(step);
+                if (step.Action == SmtpAction.ReadData || table.Draining)
+                {
+                    await FlushAsync(); // the reply to a message goes out before any 421 of a drain
+                }
+
                 table.CommandFinished(this, inTransaction);
                 if (step.Action == SmtpAction.Close)
                 {

@@ -14,7 +14,7 @@ public sealed class RawSmtp : IDisposable
     {
         _tcp = tcp;
         _stream = tcp.GetStream();
-        _reader = new StreamReader(_stream, Encoding.ASCII);
+        _reader = new StreamReader(_stream, Encoding.UTF8);
     }
 
     /// <summary>Connects to 127.0.0.1:<paramref name="port"/> and reads the greeting, which must be a 220.</summary>
@@ -46,7 +46,7 @@ public sealed class RawSmtp : IDisposable
     /// <summary>Sends raw text.</summary>
     public async Task SendAsync(string text)
     {
-        await _stream.WriteAsync(Encoding.ASCII.GetBytes(text));
+        await _stream.WriteAsync(Encoding.UTF8.GetBytes(text));
         await _stream.FlushAsync();
     }
 

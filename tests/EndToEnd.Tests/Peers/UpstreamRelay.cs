@@ -32,7 +32,7 @@ public sealed class UpstreamRelay : IDisposable
     /// Starts the upstream with a certificate and one user on a free port of <paramref name="address"/>,
     /// or on the port of <paramref name="reserved"/> (held until then), or on <paramref name="fixedPort"/> (such as 465).
     /// </summary>
-    public static async Task<UpstreamRelay> StartAsync(string address, (string Cert, string Key) tls, string user, string password, int failFirst = 0, PortReservation? reserved = null, int? fixedPort = null, bool implicitTls = false, bool greylist = false)
+    public static async Task<UpstreamRelay> StartAsync(string address, (string Cert, string Key) tls, string user, string password, int failFirst = 0, PortReservation? reserved = null, int? fixedPort = null, bool implicitTls = false, bool greylist = false, bool smtpUtf8 = false)
     {
         var port = reserved?.Port ?? fixedPort ?? 0;
         var outDir = TestPaths.TempDir("upstream");
@@ -43,6 +43,7 @@ public sealed class UpstreamRelay : IDisposable
             "--fail-first", failFirst.ToString(CultureInfo.InvariantCulture), .. (implicitTls ? new[] { "--implicit-tls" } : []),
             .. (reserved is null ? Array.Empty<string>() : ["--reuse-port"]),
             .. (greylist ? new[] { "--greylist" } : []),
+            .. (smtpUtf8 ? new[] { "--smtputf8" } : []),
         ]);
         await process.WaitForOutputAsync("READY", TimeSpan.FromSeconds(20));
         var bound = await process.ListeningAsync(ep => ep.Address.ToString() == address && (port == 0 || ep.Port == port));

@@ -25,6 +25,7 @@ parser.add_argument("--fail-first", type=int, default=0)
 parser.add_argument("--greylist", action="store_true", help="answer every RCPT with 450 (greylisting)")
 parser.add_argument("--implicit-tls", action="store_true", help="TLS from connect (port 465 style) instead of STARTTLS")
 parser.add_argument("--reuse-port", action="store_true", help="bind with SO_REUSEPORT (the port is held reserved by the test)")
+parser.add_argument("--smtputf8", action="store_true", help="offer SMTPUTF8 (RFC 6531)")
 parser.add_argument("--until-signal", action="store_true", help="ignore stdin; run until SIGTERM/SIGINT/SIGHUP")
 args = parser.parse_args()
 
@@ -53,6 +54,7 @@ class Handler:
         with open(base + ".json.tmp", "w") as f:
             json.dump({
                 "mail_from": envelope.mail_from,
+                "mail_options": envelope.mail_options,
                 "rcpt_tos": envelope.rcpt_tos,
                 "login": login.decode() if isinstance(login, bytes) else login,
                 "tls": session.ssl is not None or args.implicit_tls,
@@ -94,12 +96,13 @@ if args.implicit_tls:
     controller = BoundController(
         Handler(), hostname=args.host, port=args.port, ssl_context=context,
         # aiosmtpd only counts STARTTLS as TLS for auth_require_tls; here the socket is TLS from connect.
-        auth_required=True, auth_require_tls=False, authenticator=authenticator, ready_timeout=10)
+        auth_required=True, auth_require_tls=False, authenticator=authenticator, ready_timeout=10,
+        enable_SMTPUTF8=args.smtputf8)
 else:
     controller = BoundController(
         Handler(), hostname=args.host, port=args.port, tls_context=context,
         require_starttls=True, auth_required=True, auth_require_tls=True,
-        authenticator=authenticator, ready_timeout=10)
+        authenticator=authenticator, ready_timeout=10, enable_SMTPUTF8=args.smtputf8)
 stop = threading.Event()
 for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
     signal.signal(signum, lambda *_: stop.set())

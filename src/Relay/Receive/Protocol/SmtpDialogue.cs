@@ -118,9 +118,6 @@ public sealed class SmtpDialogue(DialogueSettings settings, IReceivePolicy polic
             settings.HostName,
             "PIPELINING",
             "SIZE " + settings.MaxMessageSize.ToString(CultureInfo.InvariantCulture),
-            "8BITMIME",
-            "ENHANCEDSTATUSCODES",
-            "SMTPUTF8",
         };
         if (settings.TlsAvailable && !Tls)
         {
@@ -132,6 +129,7 @@ public sealed class SmtpDialogue(DialogueSettings settings, IReceivePolicy polic
             lines.Add("AUTH PLAIN LOGIN");
         }
 
+        lines.AddRange(["ENHANCEDSTATUSCODES", "8BITMIME", "SMTPUTF8"]); // Postfix's order
         return SmtpStep.Say(new SmtpReply(250, lines));
     }
 
