@@ -11,12 +11,12 @@ public static class Program
     public static Task<int> Main(string[] args) =>
         OperatorCommandLine.Build(OperatorHost.RunAsync, Render).Parse(args).InvokeAsync();
 
-    private static int Render(IReadOnlyList<string> files, string @namespace, bool showSecrets)
+    private static int Render(RenderOptions options)
     {
         ClusterSnapshot snapshot;
         try
         {
-            snapshot = ResourceFiles.Load(files);
+            snapshot = ResourceFiles.Load(options.Files, options.TrustedNamespaces);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
         {
@@ -25,11 +25,13 @@ public static class Program
         }
 
         var desired = DesiredStateBuilder.Build(snapshot);
-        Console.Write(RenderOutput.Format(desired, OperatorCommandLine.Default("--configmap-name")!, OperatorCommandLine.Default("--secret-name")!, @namespace, showSecrets));
-        var invalid = desired.Routes.Where(v => !v.Ok).Concat(desired.Credentials.Where(v => !v.Ok)).ToList();
-        foreach (var v in invalid)
+        Console.Write(RenderOutput.Format(desired, OperatorCommandLine.Default("--configmap-name")!, OperatorCommandLine.Default("--secret-name")!, options.Namespace, options.ShowSecrets));
+        var invalid = desired.Domains.Where(v => !v.Ok).Select(v => $"invalid: MailDomain {v.Name}: {v.Reason}: {v.Message}")
+            .Concat(desired.Routes.Where(v => !v.Ok).Concat(desired.Credentials.Where(v => !v.Ok)).Select(v => $"invalid: {v.Key}: {v.Reason}: {v.Message}"))
+            .ToList();
+        foreach (var line in invalid)
         {
-            Console.Error.WriteLine($"invalid: {v.Key}: {v.Reason}: {v.Message}");
+            Console.Error.WriteLine(line);
         }
 
         return invalid.Count == 0 ? 0 : 1;

@@ -3,6 +3,9 @@ using MailRelay.CommandLine;
 
 namespace MailRelay.Operator.Cli;
 
+/// <summary>What <c>render</c> was asked: the files, the namespace written into the output, the trusted namespaces, whether to show secret values.</summary>
+public sealed record RenderOptions(IReadOnlyList<string> Files, string Namespace, IReadOnlySet<string> TrustedNamespaces, bool ShowSecrets);
+
 /// <summary>The operator's command line: running the controller (root) and <c>render</c>.</summary>
 public static class OperatorCommandLine
 {
@@ -22,12 +25,13 @@ public static class OperatorCommandLine
         ("--metrics", "0.0.0.0:8080", "ADDR:PORT for /metrics, /healthz, /readyz"),
         ("--resync-period", "300", "seconds between full reconciles without events"),
         ("--watch-timeout", "300", "seconds each watch runs before it is restarted"),
+        ("--trusted-namespaces", null, "comma-separated namespaces whose MailRoutes may claim any sender, '*' and '<>' included (default: --namespace); other namespaces only what MailDomains grant them"),
     ];
 
     /// <summary>The default of a root-command option in <see cref="RunOptions"/>.</summary>
     public static string? Default(string name) => RunOptions.Single(o => o.Name == name).Default;
 
-    public static RootCommand Build(Func<OperatorOptions, CancellationToken, Task<int>> run, Func<IReadOnlyList<string>, string, bool, int> render)
+    public static RootCommand Build(Func<OperatorOptions, CancellationToken, Task<int>> run, Func<RenderOptions, int> render)
     {
         var root = new RootCommand("MailRelayOperator: reconciles MailRoutes and RelayCredentials into the relay's ConfigMap and Secret.");
         var runOptions = RunOptions.ToDictionary(o => o.Name, o => EnvironmentOption.Text(o.Name, o.Default, o.Help));
@@ -50,13 +54,27 @@ public static class OperatorCommandLine
         });
 
         var renderCommand = new Command("render", "Offline: print the ConfigMap and Secret that resource files produce, and each resource's verdict.");
-        var files = new Option<string[]>("-f", "--filename") { Description = "files or directories of MailRoute, RelayCredential and Secret manifests", Required = true, AllowMultipleArgumentsPerToken = true };
+        var files = new Option<string[]>("-f", "--filename") { Description = "files or directories of MailRoute, RelayCredential, MailDomain, Secret and Namespace manifests (a Namespace manifest gives its labels to namespaceSelectors)", Required = true, AllowMultipleArgumentsPerToken = true };
         var ns = EnvironmentOption.Text("--namespace", FallbackNamespace, "namespace written into the output");
+        var trusted = EnvironmentOption.Text("--trusted-namespaces", null, RunOptions.Single(o => o.Name == "--trusted-namespaces").Help);
         var showSecrets = new Option<bool>("--show-secrets") { Description = "print credential values (base64) instead of redacting them" };
         renderCommand.Options.Add(files);
         renderCommand.Options.Add(ns);
+        renderCommand.Options.Add(trusted);
         renderCommand.Options.Add(showSecrets);
-        renderCommand.SetAction(result => render(result.GetValue(files)!, result.GetValue(ns)!, result.GetValue(showSecrets)));
+        renderCommand.SetAction(async (result, _) =>
+        {
+            try
+            {
+                var @namespace = result.GetValue(ns)!;
+                return render(new RenderOptions(result.GetValue(files)!, @namespace, TrustedNamespaces(result.GetValue(trusted), @namespace), result.GetValue(showSecrets)));
+            }
+            catch (ArgumentException e)
+            {
+                await Console.Error.WriteLineAsync("error: " + e.Message);
+                return 2;
+            }
+        });
         root.Subcommands.Add(renderCommand);
         return root;
     }
@@ -81,10 +99,12 @@ public static class OperatorCommandLine
             var other => throw new ArgumentException($"--leader-elect: '{other}' is not true or false"),
         };
 
+        var @namespace = Opt("--namespace") ?? PodNamespace() ?? FallbackNamespace;
         return new OperatorOptions
         {
             Kubeconfig = Opt("--kubeconfig"),
-            Namespace = Opt("--namespace") ?? PodNamespace() ?? FallbackNamespace,
+            Namespace = @namespace,
+            TrustedNamespaces = TrustedNamespaces(Opt("--trusted-namespaces"), @namespace),
             WorkloadKind = kind,
             WorkloadName = workload[(slash + 1)..],
             ConfigMapName = Text("--configmap-name"),
@@ -95,6 +115,21 @@ public static class OperatorCommandLine
             ResyncPeriod = Seconds("--resync-period", Text("--resync-period")),
             WatchTimeout = Seconds("--watch-timeout", Text("--watch-timeout")),
         };
+    }
+
+    /// <summary>The trusted namespaces of <c>--trusted-namespaces</c> (comma-separated), the operator's own namespace when none is given.</summary>
+    public static IReadOnlySet<string> TrustedNamespaces(string? text, string ownNamespace)
+    {
+        var names = (text ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        foreach (var name in names)
+        {
+            if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"))
+            {
+                throw new ArgumentException($"--trusted-namespaces: '{name}' is not a namespace name");
+            }
+        }
+
+        return (names.Length == 0 ? [ownNamespace] : names).ToHashSet(StringComparer.Ordinal);
     }
 
     private static TimeSpan Seconds(string option, string text) =>

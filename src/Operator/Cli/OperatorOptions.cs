@@ -9,6 +9,9 @@ public sealed record OperatorOptions
     /// <summary>Where the ConfigMap, Secret, relay workload and Lease live.</summary>
     public required string Namespace { get; init; }
 
+    /// <summary>Namespaces whose MailRoutes may claim any sender pattern (default: <see cref="Namespace"/>).</summary>
+    public required IReadOnlySet<string> TrustedNamespaces { get; init; }
+
     /// <summary>deployment or statefulset.</summary>
     public required string WorkloadKind { get; init; }
 

@@ -9,7 +9,7 @@ namespace MailRelay.Operator.Controller;
 
 /// <summary>
 /// Runs while this instance leads: informers for MailRoutes, RelayCredentials and the Secrets
-/// they reference feed one coalescing queue; every event (and the periodic resync) leads to one
+/// they reference, MailDomains and Namespaces feed one coalescing queue; every event (and the periodic resync) leads to one
 /// reconcile of the whole state. Failed reconciles are retried with backoff.
 /// </summary>
 public sealed class MailRelayController(IKubernetes client, OperatorOptions options, ILoggerFactory loggers)
@@ -26,11 +26,13 @@ public sealed class MailRelayController(IKubernetes client, OperatorOptions opti
         var routes = new Informer<MailRoute>("mailroutes", new CustomResourceListWatch<MailRoute>(client, "mailroutes"), _logger, options.WatchTimeout);
         var credentials = new Informer<RelayCredential>("relaycredentials", new CustomResourceListWatch<RelayCredential>(client, "relaycredentials"), _logger, options.WatchTimeout);
         using var secrets = new SecretWatchSet(client, queue.Add, _logger);
+        var tenancy = new TenancyInformers(client, options, _logger);
         routes.Changed += queue.Add;
         credentials.Changed += queue.Add;
+        tenancy.Changed += queue.Add;
         var reconciler = new Reconciler(client, options, loggers.CreateLogger<Reconciler>());
 
-        var informers = Task.WhenAll(Task.Run(() => routes.RunAsync(ct), ct), Task.Run(() => credentials.RunAsync(ct), ct));
+        var informers = Task.WhenAll(Task.Run(() => routes.RunAsync(ct), ct), Task.Run(() => credentials.RunAsync(ct), ct), tenancy.RunAsync(ct));
         using var resync = new PeriodicTimer(options.ResyncPeriod);
         _ = Task.Run(async () =>
         {
@@ -46,7 +48,7 @@ public sealed class MailRelayController(IKubernetes client, OperatorOptions opti
             while (!ct.IsCancellationRequested)
             {
                 await queue.WaitAsync(ct);
-                if (!routes.HasSynced || !credentials.HasSynced)
+                if (!routes.HasSynced || !credentials.HasSynced || !tenancy.HasSynced)
                 {
                     continue; // the first list of each informer enqueues again
                 }
@@ -61,7 +63,7 @@ public sealed class MailRelayController(IKubernetes client, OperatorOptions opti
                 var watch = Stopwatch.StartNew();
                 try
                 {
-                    var result = await reconciler.ReconcileAsync(new ClusterSnapshot(routes.Items, credentials.Items, secrets.Secrets), ct);
+                    var result = await reconciler.ReconcileAsync(tenancy.Complete(routes.Items, credentials.Items, secrets.Secrets), ct);
                     OperatorMetrics.Reconciles.WithLabels("success").Inc();
                     failures = 0;
                     Ready = true;

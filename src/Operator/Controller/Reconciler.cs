@@ -15,7 +15,7 @@ namespace MailRelay.Operator.Controller;
 /// resource's status (decided by <see cref="StatusPolicy"/>). Events are recorded when a
 /// resource's condition turns False or changes reason.
 /// </summary>
-public sealed class Reconciler(IKubernetes client, OperatorOptions options, ILogger logger)
+public sealed partial class Reconciler(IKubernetes client, OperatorOptions options, ILogger logger)
 {
     private static readonly TimeSpan WorkloadRetry = TimeSpan.FromSeconds(30);
 
@@ -40,6 +40,7 @@ public sealed class Reconciler(IKubernetes client, OperatorOptions options, ILog
         var statuses = StatusPolicy.For(desired, new RelayWorkload(options.WorkloadKind, options.WorkloadName, options.Namespace, workloadExists));
         await WriteCredentialStatusesAsync(snapshot.Credentials, statuses.Credentials, ct);
         await WriteRouteStatusesAsync(snapshot.Routes, statuses.Routes, ct);
+        await WriteDomainStatusesAsync(snapshot.Domains, desired.Domains, ct);
 
         OperatorMetrics.Resources.WithLabels("MailRoute", "true").Set(desired.Routes.Count(v => v.Ok));
         OperatorMetrics.Resources.WithLabels("MailRoute", "false").Set(desired.Routes.Count(v => !v.Ok));
@@ -131,9 +132,10 @@ public sealed class Reconciler(IKubernetes client, OperatorOptions options, ILog
     private async Task RecordWarningAsync(IKubernetesObject<V1ObjectMeta> subject, string kind, string key, string reason, string message, CancellationToken ct)
     {
         var now = DateTime.UtcNow;
+        var eventNamespace = subject.Metadata.NamespaceProperty ?? "default"; // a cluster-scoped subject's (MailDomain) Events go to default, as kubectl describe expects
         var ev = new Corev1Event
         {
-            Metadata = new V1ObjectMeta { GenerateName = subject.Metadata.Name + ".", NamespaceProperty = subject.Metadata.NamespaceProperty },
+            Metadata = new V1ObjectMeta { GenerateName = subject.Metadata.Name + ".", NamespaceProperty = eventNamespace },
             InvolvedObject = new V1ObjectReference
             {
                 ApiVersion = Api.GroupVersion,
@@ -155,7 +157,7 @@ public sealed class Reconciler(IKubernetes client, OperatorOptions options, ILog
         };
         try
         {
-            await client.CoreV1.CreateNamespacedEventAsync(ev, subject.Metadata.NamespaceProperty, cancellationToken: ct);
+            await client.CoreV1.CreateNamespacedEventAsync(ev, eventNamespace, cancellationToken: ct);
             _writer.Wrote("Event", $"Warning {reason} on {kind} {key}: {message}");
         }
         catch (HttpOperationException e)

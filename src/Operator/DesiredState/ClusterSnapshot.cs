@@ -10,4 +10,14 @@ namespace MailRelay.Operator.DesiredState;
 public sealed record ClusterSnapshot(
     IReadOnlyList<MailRoute> Routes,
     IReadOnlyList<RelayCredential> Credentials,
-    IReadOnlyDictionary<(string Namespace, string Name), V1Secret> Secrets);
+    IReadOnlyDictionary<(string Namespace, string Name), V1Secret> Secrets)
+{
+    /// <summary>All MailDomains (cluster-scoped): the grants of sender domains to namespaces.</summary>
+    public IReadOnlyList<MailDomain> Domains { get; init; } = [];
+
+    /// <summary>The labels of the namespaces known, by name (for namespaceSelector); a namespace absent here has unknown labels.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> NamespaceLabels { get; init; } = new Dictionary<string, IReadOnlyDictionary<string, string>>();
+
+    /// <summary>Namespaces whose MailRoutes may claim any sender pattern (<c>--trusted-namespaces</c>); required, so no caller trusts by omission.</summary>
+    public required IReadOnlySet<string> TrustedNamespaces { get; init; }
+}

@@ -4,11 +4,15 @@ namespace MailRelay.Operator.DesiredState;
 /// <param name="RoutesYaml">The ConfigMap's <c>routes.yaml</c>.</param>
 /// <param name="SecretData">The relay Secret's data: <c>NAMESPACE.NAME.username</c> / <c>.password</c>.</param>
 /// <param name="ConfigHash">Hash of both: the pod-template annotation <c>mailrelay.io/config-hash</c>.</param>
-/// <param name="Routes">One verdict per MailRoute (condition Accepted).</param>
+/// <param name="Routes">One verdict per MailRoute (condition Accepted); NotPermitted routes (<see cref="SenderGrants"/>) are not in the table.</param>
 /// <param name="Credentials">One verdict per RelayCredential (condition Ready).</param>
 public sealed record DesiredRelayConfig(
     string RoutesYaml,
     IReadOnlyDictionary<string, byte[]> SecretData,
     string ConfigHash,
     IReadOnlyList<Verdict> Routes,
-    IReadOnlyList<Verdict> Credentials);
+    IReadOnlyList<Verdict> Credentials)
+{
+    /// <summary>One verdict per MailDomain (condition Ready), by name.</summary>
+    public IReadOnlyList<DomainVerdict> Domains { get; init; } = [];
+}

@@ -7,7 +7,8 @@ namespace MailRelay.Operator.DesiredState;
 
 /// <summary>
 /// The pure core of the operator: from a snapshot of MailRoutes, RelayCredentials and their
-/// Secrets to the relay's routing table, credentials, config hash and a verdict per resource.
+/// Secrets, MailDomains and the trusted namespaces to the relay's routing table, credentials,
+/// config hash and a verdict per resource (MailDomains and sender grants: <see cref="SenderGrants"/>).
 /// Deterministic: the same resources give byte-identical output. One bad resource never blocks
 /// the others: it gets a False condition and is left out.
 /// </summary>
@@ -15,6 +16,7 @@ public static class DesiredStateBuilder
 {
     public static DesiredRelayConfig Build(ClusterSnapshot snapshot)
     {
+        var grants = SenderGrants.Evaluate(snapshot);
         var credentialVerdicts = new List<Verdict>();
         var resolved = new Dictionary<string, (string User, string Password)>(StringComparer.Ordinal);
         foreach (var credential in snapshot.Credentials.OrderBy(ResourceKey.Of, StringComparer.Ordinal))
@@ -45,6 +47,13 @@ public static class DesiredStateBuilder
             if (mapped is null)
             {
                 routeVerdicts.Add(Reject(ConditionReasons.InvalidSpec, string.Join("; ", errors)));
+                continue;
+            }
+
+            // Before credentials and conflicts: a claim not granted takes no part in either.
+            if (grants.Refusal(ns, mapped) is { } refusal)
+            {
+                routeVerdicts.Add(Reject(ConditionReasons.NotPermitted, refusal));
                 continue;
             }
 
@@ -107,7 +116,10 @@ public static class DesiredStateBuilder
             secretData,
             Hash(routesYaml, secretData),
             routeVerdicts.OrderBy(v => v.Key, StringComparer.Ordinal).ToList(),
-            credentialVerdicts);
+            credentialVerdicts)
+        {
+            Domains = grants.Verdicts,
+        };
     }
 
     /// <summary>The config hash: SHA-256 over the routing table and every credential key and value.</summary>

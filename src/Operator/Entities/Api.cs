@@ -19,7 +19,7 @@ public static class ConditionTypes
     /// <summary>MailRoute: the route is in the config the relay pods carry.</summary>
     public const string Programmed = "Programmed";
 
-    /// <summary>RelayCredential: the Secret and its keys were found.</summary>
+    /// <summary>RelayCredential: the Secret and its keys were found. MailDomain: the grant is in effect.</summary>
     public const string Ready = "Ready";
 }
 
@@ -41,6 +41,9 @@ public static class ConditionReasons
     /// <summary>An older route claims the same sender/recipient patterns at the same priority.</summary>
     public const string Conflicted = "Conflicted";
 
+    /// <summary>A sender pattern outside the MailDomains granted to the route's namespace (and the namespace is not trusted).</summary>
+    public const string NotPermitted = "NotPermitted";
+
     /// <summary>Programmed=True.</summary>
     public const string Programmed = "Programmed";
 
@@ -58,6 +61,12 @@ public static class ConditionReasons
 
     /// <summary>The Secret lacks the username or password key.</summary>
     public const string KeyMissing = "KeyMissing";
+
+    /// <summary>MailDomain Ready=True: the grant is in effect.</summary>
+    public const string Ready = "Ready";
+
+    /// <summary>MailDomain Ready=False: an older MailDomain covers the same domain; this one grants nothing.</summary>
+    public const string Overlapping = "Overlapping";
 
     /// <summary>
     /// A Warning Event (the route stays accepted): <c>tls: Encrypt</c> with a credential hands the

@@ -53,6 +53,11 @@ public static class RenderOutput
         }
 
         text.Append("---\n# config hash: ").Append(desired.ConfigHash).Append('\n');
+        foreach (var v in desired.Domains)
+        {
+            text.Append("# MailDomain ").Append(v.Name).Append(": Ready=").Append(v.Ok ? "True" : "False").Append(' ').Append(v.Reason).Append(": ").Append(v.Message).Append('\n');
+        }
+
         foreach (var v in desired.Credentials)
         {
             text.Append("# RelayCredential ").Append(v.Key).Append(": Ready=").Append(v.Ok ? "True" : "False").Append(' ').Append(v.Reason).Append(": ").Append(v.Message).Append('\n');

@@ -5,20 +5,30 @@ using MailRelay.Operator.Entities;
 
 namespace MailRelay.Operator.Render;
 
-/// <summary>Reads MailRoute, RelayCredential and Secret manifests from files and directories (*.yaml, *.yml).</summary>
+/// <summary>
+/// Reads MailRoute, RelayCredential, MailDomain, Secret and Namespace manifests from files and
+/// directories (*.yaml, *.yml). A Namespace manifest gives that namespace's labels (for a
+/// MailDomain's namespaceSelector); a namespace without one has unknown labels and is selected by no selector.
+/// </summary>
 public static class ResourceFiles
 {
     private static readonly Dictionary<string, Type> Kinds = new()
     {
         [Api.GroupVersion + "/MailRoute"] = typeof(MailRoute),
         [Api.GroupVersion + "/RelayCredential"] = typeof(RelayCredential),
+        [Api.GroupVersion + "/MailDomain"] = typeof(MailDomain),
         ["v1/Secret"] = typeof(V1Secret),
+        ["v1/Namespace"] = typeof(V1Namespace),
     };
 
     /// <summary>Loads every document; other kinds are ignored. Throws <see cref="InvalidDataException"/> naming the file on a parse error.</summary>
-    public static ClusterSnapshot Load(IEnumerable<string> paths)
+    /// <param name="paths">Files and directories.</param>
+    /// <param name="trustedNamespaces">Namespaces whose MailRoutes may claim any sender (<c>--trusted-namespaces</c>).</param>
+    public static ClusterSnapshot Load(IEnumerable<string> paths, IReadOnlySet<string> trustedNamespaces)
     {
         var routes = new List<MailRoute>();
+        var domains = new List<MailDomain>();
+        var namespaceLabels = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
         var credentials = new List<RelayCredential>();
         var secrets = new Dictionary<(string, string), V1Secret>();
         foreach (var file in paths.SelectMany(Expand))
@@ -45,6 +55,13 @@ public static class ResourceFiles
                         c.Metadata.NamespaceProperty ??= "default";
                         credentials.Add(c);
                         break;
+                    case MailDomain d:
+                        d.Metadata.NamespaceProperty = null; // cluster-scoped
+                        domains.Add(d);
+                        break;
+                    case V1Namespace n:
+                        namespaceLabels[n.Metadata.Name] = new Dictionary<string, string>(n.Metadata.Labels ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+                        break;
                     case V1Secret s:
                         s.Metadata.NamespaceProperty ??= "default";
                         if (s.StringData is { } stringData)
@@ -62,7 +79,12 @@ public static class ResourceFiles
             }
         }
 
-        return new ClusterSnapshot(routes, credentials, secrets);
+        return new ClusterSnapshot(routes, credentials, secrets)
+        {
+            Domains = domains,
+            NamespaceLabels = namespaceLabels,
+            TrustedNamespaces = trustedNamespaces,
+        };
     }
 
     private static IEnumerable<string> Expand(string path) => Directory.Exists(path)

@@ -28,11 +28,22 @@ public sealed class DeployManifestTests(ControlPlane cluster) : IDisposable
         await _kube.CreateAsync($"apiVersion: mailrelay.io/v1alpha1\nkind: RelayCredential\nmetadata: {{name: ses, namespace: {shop}}}\nspec:\n  secretRef: {{name: ses-smtp}}\n");
         await _kube.CreateAsync($"apiVersion: mailrelay.io/v1alpha1\nkind: MailRoute\nmetadata: {{name: r, namespace: {shop}}}\nspec:\n  senders: [example.com]\n  relay: {{host: smtp.example.com, credentialRef: {{name: ses}}}}\n");
         await _kube.CreateAsync($"apiVersion: mailrelay.io/v1alpha1\nkind: MailRoute\nmetadata: {{name: broken, namespace: {shop}}}\nspec:\n  senders: [x.example]\n  relay: {{host: smtp.example.com, credentialRef: {{name: nope}}}}\n");
+        // Tenancy with the shipped RBAC: MailDomains (cluster-scoped, status written), Namespaces watched.
+        await _kube.CreateMailDomainAsync("rbac-example.com", "example.com", shop);
+        await _kube.CreateMailDomainAsync("rbac-x.example", "x.example", shop);
+        await Task.Delay(1100); // creationTimestamp has one-second resolution: the next one is newer
+        await _kube.CreateMailDomainAsync("rbac-overlap", "sub.example.com", shop);
+        await _kube.CreateAsync($"apiVersion: mailrelay.io/v1alpha1\nkind: MailRoute\nmetadata: {{name: greedy, namespace: {shop}}}\nspec:\n  senders: [\"*\"]\n  direct: {{}}\n");
 
         _operator = await OperatorProcess.StartAsync(cluster, "mail-relay", leaderElect: true, kubeconfig: cluster.OperatorKubeconfig, workload: "statefulset/mail-relay");
 
         await Eventually.UntilAsync("Programmed", () => _kube.ConditionAsync(shop, "r", "Programmed"), v => v?.Status == "True", context: () => _operator.Log);
         await Eventually.UntilAsync("an Event", () => _kube.Client.CoreV1.ListNamespacedEventAsync(shop, fieldSelector: "involvedObject.name=broken"), v => v.Items.Count > 0, context: () => _operator.Log);
+        await Eventually.UntilAsync("MailDomain Ready", () => _kube.MailDomainReadyAsync("rbac-example.com"), v => v?.Status == "True", context: () => _operator.Log);
+        await Eventually.UntilAsync("NotPermitted (only mail-relay is trusted by default)", () => _kube.ConditionAsync(shop, "greedy", "Accepted"), v => v?.Reason == "NotPermitted", context: () => _operator.Log);
+        await Eventually.UntilAsync("the NotPermitted Event", () => _kube.Client.CoreV1.ListNamespacedEventAsync(shop, fieldSelector: "involvedObject.name=greedy"), v => v.Items.Any(e => e.Reason == "NotPermitted"), context: () => _operator.Log);
+        await Eventually.UntilAsync("Overlapping", () => _kube.MailDomainReadyAsync("rbac-overlap"), v => v?.Reason == "Overlapping", context: () => _operator.Log);
+        await Eventually.UntilAsync("the Overlapping Event (a cluster-scoped object's: in default)", () => _kube.Client.CoreV1.ListNamespacedEventAsync("default", fieldSelector: "involvedObject.name=rbac-overlap"), v => v.Items.Any(e => e.Reason == "Overlapping"), context: () => _operator.Log);
         var sts = await _kube.Client.AppsV1.ReadNamespacedStatefulSetAsync("mail-relay", "mail-relay");
         Assert.StartsWith("sha256:", sts.Spec.Template.Metadata.Annotations["mailrelay.io/config-hash"]);
         Assert.NotNull(await _kube.Client.CoordinationV1.ReadNamespacedLeaseAsync("mailrelay-operator", "mail-relay"));

@@ -13,13 +13,42 @@ public sealed class KubeHelpers(ControlPlane cluster)
 
     public IKubernetes Client => cluster.Client;
 
-    /// <summary>Creates a custom resource from YAML (MailRoute or RelayCredential).</summary>
+    /// <summary>Creates a custom resource from YAML (MailRoute, RelayCredential, or the cluster-scoped MailDomain).</summary>
     public async Task CreateAsync(string yaml)
     {
         var obj = KubernetesYaml.Deserialize<Dictionary<string, object>>(yaml);
         var meta = (Dictionary<object, object>)obj["metadata"];
+        if ((string)obj["kind"] == "MailDomain")
+        {
+            await Client.CustomObjects.CreateClusterCustomObjectAsync(ToJson(obj), Group, Version, "maildomains");
+            return;
+        }
+
         var plural = (string)obj["kind"] == "MailRoute" ? "mailroutes" : "relaycredentials";
         await Client.CustomObjects.CreateNamespacedCustomObjectAsync(ToJson(obj), Group, Version, (string)meta["namespace"], plural);
+    }
+
+    /// <summary>A MailDomain granting <paramref name="domain"/> to <paramref name="namespaces"/>.</summary>
+    public Task CreateMailDomainAsync(string name, string domain, params string[] namespaces) =>
+        CreateAsync($"apiVersion: {Group}/{Version}\nkind: MailDomain\nmetadata: {{name: {name}}}\nspec:\n  domain: \"{domain}\"\n  namespaces: [{string.Join(", ", namespaces)}]\n");
+
+    public async Task DeleteMailDomainAsync(string name) =>
+        await Client.CustomObjects.DeleteClusterCustomObjectAsync(Group, Version, "maildomains", name);
+
+    /// <summary>A MailDomain's Ready condition: (status, reason, message, observedGeneration), or null.</summary>
+    public async Task<(string Status, string Reason, string Message, long Generation)?> MailDomainReadyAsync(string name)
+    {
+        JsonElement obj;
+        try
+        {
+            obj = (JsonElement)await Client.CustomObjects.GetClusterCustomObjectAsync(Group, Version, "maildomains", name);
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        return Condition(obj, "Ready");
     }
 
     /// <summary>Replaces a MailRoute's spec (a user's edit).</summary>
@@ -47,7 +76,12 @@ public sealed class KubeHelpers(ControlPlane cluster)
     public async Task<(string Status, string Reason, string Message, long Generation)?> ConditionAsync(string @namespace, string name, string type, string plural = "mailroutes")
     {
         var obj = await GetAsync(@namespace, name, plural);
-        if (obj is not { } o || !o.TryGetProperty("status", out var status) || !status.TryGetProperty("conditions", out var conditions))
+        return obj is { } o ? Condition(o, type) : null;
+    }
+
+    private static (string Status, string Reason, string Message, long Generation)? Condition(JsonElement o, string type)
+    {
+        if (!o.TryGetProperty("status", out var status) || !status.TryGetProperty("conditions", out var conditions))
         {
             return null;
         }
@@ -64,9 +98,15 @@ public sealed class KubeHelpers(ControlPlane cluster)
         return null;
     }
 
-    /// <summary>Deletes every MailRoute and RelayCredential in the cluster (a clean slate per test).</summary>
+    /// <summary>Deletes every MailRoute, RelayCredential and MailDomain in the cluster (a clean slate per test).</summary>
     public async Task DeleteAllRoutesAndCredentialsAsync()
     {
+        var domains = (JsonElement)await Client.CustomObjects.ListClusterCustomObjectAsync(Group, Version, "maildomains");
+        foreach (var item in domains.GetProperty("items").EnumerateArray())
+        {
+            await DeleteMailDomainAsync(item.GetProperty("metadata").GetProperty("name").GetString()!);
+        }
+
         foreach (var plural in new[] { "mailroutes", "relaycredentials" })
         {
             var list = (JsonElement)await Client.CustomObjects.ListClusterCustomObjectAsync(Group, Version, plural);

@@ -7,7 +7,8 @@ namespace MailRelay.EndToEnd.Tests.Operator;
 /// <summary>
 /// End to end: MailRoute + RelayCredential + Secret applied to a real API server; the ConfigMap and
 /// Secret the operator writes are mounted (as the kubelet does) into the real relay; swaks sends;
-/// the message takes the route the MailRoute asked for. A route edit then reaches the running relay.
+/// the message takes the route the MailRoute asked for (its sender domain granted to the shop by a
+/// MailDomain, the operator trusting only its own namespace). A route edit then reaches the running relay.
 /// </summary>
 [Collection(ControlPlaneCollection.Name)]
 public sealed class OperatorDrivesRelayTests(ControlPlane cluster) : IDisposable
@@ -31,6 +32,7 @@ public sealed class OperatorDrivesRelayTests(ControlPlane cluster) : IDisposable
         var sink = Keep(await SmtpSink.StartAsync(RelayWorld.SinkIp));
         var dns = Keep(await Dnsmasq.StartAsync([("example.net", "mx.example.net", 10)], [("mx.example.net", RelayWorld.SinkIp)]));
 
+        await _kube.CreateMailDomainAsync("example.com", "example.com", shop); // the cluster admin grants the shop its domain
         await _kube.CreateSecretAsync(shop, "ses-smtp", new() { ["username"] = "AKIAOPERATOR", ["password"] = "operator-made-password" });
         await _kube.CreateAsync($"apiVersion: mailrelay.io/v1alpha1\nkind: RelayCredential\nmetadata: {{name: ses, namespace: {shop}}}\nspec:\n  secretRef: {{name: ses-smtp}}\n");
         await _kube.CreateAsync($"apiVersion: mailrelay.io/v1alpha1\nkind: MailRoute\nmetadata: {{name: example-com-via-ses, namespace: {shop}}}\nspec:\n  senders: [example.com]\n  relay: {{host: \"{RelayWorld.UpstreamIp}\", port: {upstream.Port}, tls: Verify, credentialRef: {{name: ses}}}}\n");

@@ -4,7 +4,11 @@ using MailRelay.EndToEnd.Tests.Peers;
 
 namespace MailRelay.EndToEnd.Tests.Operator;
 
-/// <summary>The operator against a real API server and controller manager (Kubernetes 1.20 from Debian's source).</summary>
+/// <summary>
+/// The operator against a real API server and controller manager (Kubernetes 1.20 from Debian's source).
+/// These tests are about routes, credentials and the controller, not tenancy: the operator trusts the
+/// test's namespaces (--trusted-namespaces), so no MailDomain is needed (tenancy: TenancyTests).
+/// </summary>
 [Collection(ControlPlaneCollection.Name)]
 public sealed class OperatorTests : IAsyncLifetime
 {
@@ -264,7 +268,7 @@ public sealed class OperatorTests : IAsyncLifetime
     [Fact]
     public async Task Watches_that_time_out_are_restarted_and_still_deliver_events()
     {
-        var op = await OperatorProcess.StartAsync(_cluster, _relayNs, watchTimeoutSeconds: "2", resyncSeconds: "3600");
+        var op = await OperatorProcess.StartAsync(_cluster, _relayNs, watchTimeoutSeconds: "2", resyncSeconds: "3600", trustedNamespaces: TrustedNamespaces);
         _operators.Add(op);
         await Eventually.UntilAsync<string?>("the first table", () => _kube.RoutesYamlAsync(_relayNs), v => v is not null, context: () => op.Log);
         await Task.Delay(TimeSpan.FromSeconds(7)); // several server-side watch timeouts
@@ -286,10 +290,12 @@ public sealed class OperatorTests : IAsyncLifetime
 
     private async Task<OperatorProcess> StartOperatorAsync(bool leaderElect = false)
     {
-        var op = await OperatorProcess.StartAsync(_cluster, _relayNs, leaderElect);
+        var op = await OperatorProcess.StartAsync(_cluster, _relayNs, leaderElect, trustedNamespaces: TrustedNamespaces);
         _operators.Add(op);
         return op;
     }
+
+    private string TrustedNamespaces => $"{_relayNs},{_shop},{_shop}-web";
 
     private string Route(string name, string spec, string? ns = null) =>
         $"apiVersion: mailrelay.io/v1alpha1\nkind: MailRoute\nmetadata: {{name: {name}, namespace: {ns ?? _shop}}}\nspec:\n  {spec}\n";

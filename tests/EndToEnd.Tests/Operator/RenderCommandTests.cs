@@ -22,10 +22,44 @@ public class RenderCommandTests
     public async Task Invalid_resources_exit_1_with_each_reason()
     {
         var problems = Path.Combine(TestPaths.RepoRoot, "tests", "Operator.Tests", "DesiredState", "golden", "problems", "resources.yaml");
-        var (code, _, stderr) = await RunAsync("render", "-f", problems);
+        var (code, _, stderr) = await RunAsync("render", "-f", problems, "--trusted-namespaces", "shop,web"); // as the golden case's trusted-namespaces.txt
         Assert.Equal(1, code);
         Assert.Contains("invalid: shop/leaky: InvalidSpec: a credential with tls None is refused", stderr);
         Assert.Contains("invalid: shop/newer-twin: Conflicted: MailRoute shop/good is older", stderr);
+    }
+
+    [Fact]
+    public async Task The_two_team_example_renders_every_route_accepted()
+    {
+        var (code, stdout, stderr) = await RunAsync("render", "-f", Path.Combine(TestPaths.RepoRoot, "examples", "tenancy"));
+        Assert.True(code == 0, stderr);
+        Assert.Contains("# MailDomain shop.example.com: Ready=True", stdout);
+        Assert.Contains("# MailDomain blog.example.org: Ready=True", stdout);
+        Assert.Contains("name: shop/shop-via-ses", stdout);
+        Assert.Contains("name: blog/blog-direct", stdout);
+        Assert.Contains("name: mail-relay/bounces-direct", stdout);
+    }
+
+    [Fact]
+    public async Task A_claim_outside_the_grants_exits_1_naming_the_pattern_and_trusted_namespaces_are_an_option()
+    {
+        var dir = TestPaths.TempDir("render-tenancy");
+        var greedy = Path.Combine(dir, "greedy.yaml");
+        await File.WriteAllTextAsync(greedy, "apiVersion: mailrelay.io/v1alpha1\nkind: MailRoute\nmetadata: {name: greedy, namespace: tenant-b}\nspec:\n  senders: [\"*\"]\n  priority: 1000\n  relay: {host: smtp.tenant-b.example}\n");
+
+        var (code, stdout, stderr) = await RunAsync("render", "-f", greedy);
+        Assert.Equal(1, code);
+        Assert.Contains("invalid: tenant-b/greedy: NotPermitted: sender '*' (every sender) is not permitted in namespace tenant-b", stderr);
+        Assert.Contains("only MailRoutes in the trusted namespaces (mail-relay)", stderr);
+        Assert.DoesNotContain("tenant-b/greedy", stdout.Split("---")[0]); // not in the ConfigMap
+
+        var trusted = await RunAsync("render", "-f", greedy, "--trusted-namespaces", "mail-relay,tenant-b");
+        Assert.True(trusted.Code == 0, trusted.Stderr);
+        Assert.Contains("name: tenant-b/greedy", trusted.Stdout);
+
+        var bad = await RunAsync("render", "-f", greedy, "--trusted-namespaces", "Not_A_Namespace");
+        Assert.Equal(2, bad.Code);
+        Assert.Contains("--trusted-namespaces: 'Not_A_Namespace' is not a namespace name", bad.Stderr);
     }
 
     [Fact]

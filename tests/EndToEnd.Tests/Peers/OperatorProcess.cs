@@ -22,9 +22,15 @@ public sealed class OperatorProcess : IDisposable
     public bool Running => _process.Running;
 
     /// <summary>Starts the operator; returns once /healthz answers.</summary>
-    public static async Task<OperatorProcess> StartAsync(ControlPlane cluster, string @namespace, bool leaderElect = false, string resyncSeconds = "1", string? kubeconfig = null, string workload = "deployment/mail-relay", string watchTimeoutSeconds = "60")
+    /// <param name="trustedNamespaces">--trusted-namespaces (comma-separated); null leaves the operator's default, its own namespace.</param>
+    public static async Task<OperatorProcess> StartAsync(ControlPlane cluster, string @namespace, bool leaderElect = false, string resyncSeconds = "1", string? kubeconfig = null, string workload = "deployment/mail-relay", string watchTimeoutSeconds = "60", string? trustedNamespaces = null)
     {
         var env = new Dictionary<string, string> { ["MAILRELAY_RESYNC_PERIOD"] = resyncSeconds };
+        if (trustedNamespaces is not null)
+        {
+            env["MAILRELAY_TRUSTED_NAMESPACES"] = trustedNamespaces; // through its variable, which the command line would override
+        }
+
         var process = new PeerProcess("dotnet",
         [
             TestPaths.OperatorDll, "--kubeconfig", kubeconfig ?? cluster.Kubeconfig, "--namespace", @namespace,

@@ -31,7 +31,40 @@ public class OperatorCommandLineTests
         Assert.Equal("0.0.0.0:8080", OperatorCommandLine.Default("--metrics"));
     }
 
+    [Fact]
+    public void Trusted_namespaces_default_to_the_operators_own_namespace()
+    {
+        Assert.Equal(["mail"], OperatorCommandLine.Bind(name => name == "--namespace" ? "mail" : null).TrustedNamespaces);
+        Assert.Null(OperatorCommandLine.Default("--trusted-namespaces"));
+    }
+
+    [Fact]
+    public void Trusted_namespaces_are_a_comma_separated_list()
+    {
+        var values = new Dictionary<string, string> { ["--namespace"] = "mail", ["--trusted-namespaces"] = " platform, mail ,ops," };
+        var o = OperatorCommandLine.Bind(values.GetValueOrDefault);
+        Assert.Equal(["mail", "ops", "platform"], o.TrustedNamespaces.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Trusted_namespaces_come_from_their_environment_variable()
+    {
+        Environment.SetEnvironmentVariable("MAILRELAY_TRUSTED_NAMESPACES", "platform,ops");
+        try
+        {
+            var result = OperatorCommandLine.Build((_, _) => Task.FromResult(0), _ => 0).Parse(["--namespace", "mail"]);
+            var option = result.RootCommandResult.Command.Options.Single(o => o.Name == "--trusted-namespaces");
+            var o = OperatorCommandLine.Bind(name => name == "--trusted-namespaces" ? result.GetValue((System.CommandLine.Option<string?>)option) : name == "--namespace" ? "mail" : null);
+            Assert.Equal(["ops", "platform"], o.TrustedNamespaces.Order(StringComparer.Ordinal));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("MAILRELAY_TRUSTED_NAMESPACES", null);
+        }
+    }
+
     [Theory]
+    [InlineData("--trusted-namespaces", "Bad_Name")]
     [InlineData("--relay-workload", "daemonset/relay")]
     [InlineData("--relay-workload", "deployment/")]
     [InlineData("--leader-elect", "maybe")]

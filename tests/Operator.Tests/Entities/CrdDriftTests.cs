@@ -17,7 +17,27 @@ public class CrdDriftTests
     {
         { "mailroutes.mailrelay.io.yaml", typeof(MailRoute) },
         { "relaycredentials.mailrelay.io.yaml", typeof(RelayCredential) },
+        { "maildomains.mailrelay.io.yaml", typeof(MailDomain) },
     };
+
+    [Fact]
+    public void Every_CRD_file_is_checked()
+    {
+        var files = Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "crds"), "*.yaml").Select(Path.GetFileName).Order(StringComparer.Ordinal);
+        Assert.Equal(files, Crds().Select(row => (string)row[0]).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void MailDomain_is_cluster_scoped_with_its_short_name_and_printer_columns()
+    {
+        var crd = Load("maildomains.mailrelay.io.yaml");
+        Assert.Equal("Cluster", crd.Spec.Scope);
+        Assert.Equal(["mdom"], crd.Spec.Names.ShortNames);
+        var columns = Assert.Single(crd.Spec.Versions).AdditionalPrinterColumns.Select(c => c.Name);
+        Assert.Equal(["Domain", "Subdomains", "Namespaces", "Ready", "Age"], columns);
+        var spec = Assert.Single(crd.Spec.Versions).Schema.OpenAPIV3Schema.Properties["spec"];
+        Assert.All(spec.Properties, p => Assert.False(string.IsNullOrWhiteSpace(p.Value.Description), $"spec.{p.Key} has no description"));
+    }
 
     [Theory]
     [MemberData(nameof(Crds))]
@@ -32,7 +52,7 @@ public class CrdDriftTests
         var version = Assert.Single(crd.Spec.Versions);
         Assert.Equal(attribute.ApiVersion, version.Name);
         Assert.NotNull(version.Subresources?.Status);
-        Assert.Equal("Namespaced", crd.Spec.Scope);
+        Assert.Equal(entity == typeof(MailDomain) ? "Cluster" : "Namespaced", crd.Spec.Scope);
     }
 
     [Theory]
@@ -140,6 +160,6 @@ public class CrdDriftTests
             return "boolean";
         }
 
-        return t.IsGenericType && t.GetGenericTypeDefinition() == typeof(List<>) ? "array" : "object";
+        return t.IsGenericType && (t.GetGenericTypeDefinition() == typeof(List<>) || t.GetGenericTypeDefinition() == typeof(IList<>)) ? "array" : "object";
     }
 }
