@@ -62,7 +62,7 @@ public static class RelayHost
         services.AddSingleton(new ClientAccess(options.AllowedNetworks));
         services.AddSingleton(new Spool(options.SpoolDir));
         services.AddSingleton(TrustAnchors.Load(options.TrustCaFile));
-        services.AddSingleton(new RetryPolicy(options.RetryMin, options.RetryMax, options.MaxQueueLifetime));
+        services.AddSingleton(new RetryPolicy(options.RetryMin, options.RetryMax, options.MaxQueueLifetime) { DelayWarning = options.DelayWarning });
         services.AddSingleton(MxResolver.Create(options.DnsServer));
         services.AddSingleton(sp => new SmtpConnectionPool(sp.GetRequiredService<TimeProvider>()) { MaxIdlePerKey = options.DeliveryConcurrency });
         services.AddSingleton<RelayAgent>();

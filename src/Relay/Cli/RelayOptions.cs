@@ -57,6 +57,9 @@ public sealed record RelayOptions
     /// <summary>How long a message may stay queued before it fails permanently.</summary>
     public required TimeSpan MaxQueueLifetime { get; init; }
 
+    /// <summary>After how long in the queue the sender is told once that a message is delayed (zero: never).</summary>
+    public required TimeSpan DelayWarning { get; init; }
+
     /// <summary>Deliveries in flight at once.</summary>
     public required int DeliveryConcurrency { get; init; }
 

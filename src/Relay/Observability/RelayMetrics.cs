@@ -29,6 +29,10 @@ public static class RelayMetrics
     public static readonly Counter Bounces = Metrics.CreateCounter(
         "mailrelay_bounces_total", "Delivery status notices (bounces) queued to the senders of failed mail.");
 
+    /// <summary>Delay warnings queued (--delay-warning).</summary>
+    public static readonly Counter DelayWarnings = Metrics.CreateCounter(
+        "mailrelay_delay_warnings_total", "Delay warnings (delivery status notices, Action: delayed) queued to the senders of mail still pending.");
+
     /// <summary>Failed client SMTP AUTH attempts.</summary>
     public static readonly Counter AuthFailures = Metrics.CreateCounter(
         "mailrelay_auth_failures_total", "Failed client SMTP AUTH attempts (each is logged with the client and user).");

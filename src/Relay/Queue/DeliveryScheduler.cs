@@ -171,6 +171,11 @@ public sealed class DeliveryScheduler(
             await BounceAsync(entry, outcome.NewlyFailed); // on disk before the failure is recorded
         }
 
+        if (outcome.Delayed.Count > 0)
+        {
+            await BounceAsync(entry, outcome.Delayed, delayed: true); // on disk before the warning is recorded as sent
+        }
+
         if (outcome.Done)
         {
             spool.Remove(entry.Id);
@@ -221,11 +226,11 @@ public sealed class DeliveryScheduler(
     }
 
     /// <summary>Queues the delivery status notice for recipients that failed for good (never for the null sender).</summary>
-    private async Task BounceAsync(QueueEntry entry, IReadOnlyList<QueueRecipient> failed)
+    private async Task BounceAsync(QueueEntry entry, IReadOnlyList<QueueRecipient> failed, bool delayed = false)
     {
         if (!DeliveryStatusNotice.IsWanted(entry.Sender))
         {
-            logger.LogInformation("No bounce for {Id}: its sender is the null sender", entry.Id);
+            logger.LogInformation("No {Kind} for {Id}: its sender is the null sender", delayed ? "delay warning" : "bounce", entry.Id);
             return;
         }
 
@@ -235,7 +240,12 @@ public sealed class DeliveryScheduler(
         {
             // Persistent: the original's body stays on disk (read only for RET=FULL), not copied into memory.
             using var original = await MimeMessage.LoadAsync(stream, persistent: true);
-            var notice = DeliveryStatusNotice.Compose(new BounceRequest(entry.Id, entry.Sender, entry.ReceivedAt, failed, entry.ReturnFull, hostName, now), original);
+            var request = new BounceRequest(entry.Id, entry.Sender, entry.ReceivedAt, failed, entry.ReturnFull, hostName, now)
+            {
+                Delayed = delayed,
+                RetryUntil = delayed ? entry.ReceivedAt + retry.MaxLifetime : null,
+            };
+            var notice = DeliveryStatusNotice.Compose(request, original);
             await notice.WriteToAsync(FormatOptions.Default, bytes);
         }
 
@@ -249,8 +259,10 @@ public sealed class DeliveryScheduler(
             Client = "bounce of " + entry.Id,
         };
         await spool.AcceptAsync(bounce, ReadOnlyMemory<byte>.Empty, new System.Buffers.ReadOnlySequence<byte>(bytes.GetBuffer(), 0, (int)bytes.Length), CancellationToken.None);
-        RelayMetrics.Bounces.Inc();
-        logger.LogInformation("Bounce {BounceId} for {Id} queued to <{Sender}> ({Count} recipient(s) failed)", bounce.Id, entry.Id, entry.Sender, failed.Count);
+        (delayed ? RelayMetrics.DelayWarnings : RelayMetrics.Bounces).Inc();
+        logger.LogInformation(
+            delayed ? "Delay warning {BounceId} for {Id} queued to <{Sender}> ({Count} recipient(s) still pending)" : "Bounce {BounceId} for {Id} queued to <{Sender}> ({Count} recipient(s) failed)",
+            bounce.Id, entry.Id, entry.Sender, failed.Count);
         Enqueue(bounce);
     }
 

@@ -5,7 +5,8 @@ namespace MailRelay.Relay.Queue;
 /// <summary>
 /// The pure last step of a delivery attempt (Postfix's qmgr bookkeeping before bounce): the
 /// results of each route applied to the entry's recipients, the attempt counted, recipients still
-/// pending past the queue lifetime failed, and the next attempt scheduled by the retry policy.
+/// pending past the queue lifetime failed, the next attempt scheduled by the retry policy, and,
+/// once per message, the recipients whose sender is to be warned of the delay.
 /// </summary>
 public static class OutcomeRecorder
 {
@@ -60,7 +61,14 @@ public static class OutcomeRecorder
         }
 
         entry.NextAttemptAt = now + retry.DelayAfter(entry.Attempts);
-        return new AttemptOutcome(tallies, newlyFailed, expired, false, entry.NextAttemptAt);
+        IReadOnlyList<QueueRecipient> delayed = [];
+        if (!entry.DelayWarned && retry.DelayWarningDue(entry.ReceivedAt, now))
+        {
+            entry.DelayWarned = true;
+            delayed = entry.Recipients.Where(r => r.State == RecipientState.Pending).ToList();
+        }
+
+        return new AttemptOutcome(tallies, newlyFailed, expired, false, entry.NextAttemptAt) { Delayed = delayed };
     }
 
     /// <summary>

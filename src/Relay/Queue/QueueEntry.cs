@@ -56,6 +56,9 @@ public sealed class QueueEntry
     /// <summary>SMTPUTF8 at MAIL FROM: the envelope or headers may hold UTF-8, which only a next hop offering SMTPUTF8 may get.</summary>
     public bool Utf8 { get; init; }
 
+    /// <summary>True once the sender has been told the message is delayed (it is told once).</summary>
+    public bool DelayWarned { get; set; }
+
     /// <summary>The client's address, for logs.</summary>
     public string? Client { get; init; }
 
