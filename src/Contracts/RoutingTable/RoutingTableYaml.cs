@@ -108,5 +108,6 @@ public static class RoutingTableYaml
             : null,
         Direct = r.Action == RouteAction.Direct ? new DirectDocument() : null,
         Reject = r.Action == RouteAction.Reject ? new RejectDocument { Message = r.RejectMessage } : null,
+        Hold = r.Action == RouteAction.Hold ? new HoldDocument { Reason = r.HoldReason } : null,
     };
 }
