@@ -10,7 +10,9 @@ namespace MailRelay.Operator.DesiredState;
 /// Secrets, MailDomains and the trusted namespaces to the relay's routing table, credentials,
 /// config hash and a verdict per resource (MailDomains and sender grants: <see cref="SenderGrants"/>).
 /// Deterministic: the same resources give byte-identical output. One bad resource never blocks
-/// the others: it gets a False condition and is left out.
+/// the others: it gets a False condition and is left out (InvalidSpec, NotPermitted, Conflicted),
+/// except a route whose credential is missing or incomplete: it keeps its claim and is programmed
+/// with the hold action (fail closed).
 /// </summary>
 public static class DesiredStateBuilder
 {
@@ -57,28 +59,6 @@ public static class DesiredStateBuilder
                 continue;
             }
 
-            if (route.Spec.Relay?.CredentialRef is { } credentialRef)
-            {
-                if (!credentialsByKey.TryGetValue(ns + "/" + credentialRef.Name, out var credentialVerdict))
-                {
-                    routeVerdicts.Add(Reject(ConditionReasons.CredentialNotFound,
-                        $"RelayCredential {ns}/{credentialRef.Name} does not exist (a MailRoute can only use a RelayCredential in its own namespace)"));
-                    continue;
-                }
-
-                if (!credentialVerdict.Ok)
-                {
-                    // No Secret means no credential to be had (CredentialNotFound, as for a missing
-                    // RelayCredential); a Secret without the keys is a credential not ready yet.
-                    var reason = credentialVerdict.Reason == ConditionReasons.SecretNotFound
-                        ? ConditionReasons.CredentialNotFound
-                        : ConditionReasons.CredentialNotReady;
-                    routeVerdicts.Add(Reject(reason,
-                        $"RelayCredential {ns}/{credentialRef.Name} is not ready: {credentialVerdict.Reason}: {credentialVerdict.Message}"));
-                    continue;
-                }
-            }
-
             var keys = ClaimKeys(mapped).ToList();
             var winner = keys.Select(k => claims.GetValueOrDefault(k)).FirstOrDefault(w => w is not null);
             if (winner is not null)
@@ -91,9 +71,20 @@ public static class DesiredStateBuilder
                 continue;
             }
 
+            // From here on the route keeps its claim: programmed as asked, or held (fail closed).
             foreach (var k in keys)
             {
                 claims[k] = mapped.Name;
+            }
+
+            if (CredentialProblem(route, ns, credentialsByKey) is { } problem)
+            {
+                var held = mapped.AsHeld(problem.Reason + ": " + problem.Message);
+                accepted.Add(held);
+                routeVerdicts.Add(new Verdict(ns, route.Metadata.Name, generation, false, problem.Reason,
+                    problem.Message + "; the route is held: its mail is accepted and queued, never sent another way, until the credential is back",
+                    held.ActionText, HoldReason: held.HoldReason));
+                continue;
             }
 
             accepted.Add(mapped);
@@ -159,6 +150,36 @@ public static class DesiredStateBuilder
         var user = Encoding.UTF8.GetString(secret.Data![userKey]).TrimEnd('\r', '\n');
         var password = Encoding.UTF8.GetString(secret.Data[passwordKey]).TrimEnd('\r', '\n');
         return (new Verdict(ns, name, generation, true, ConditionReasons.Resolved, $"username and password read from Secret {ns}/{secretName}"), (user, password));
+    }
+
+    /// <summary>
+    /// Why a relay route's credential cannot be had, or null: no RelayCredential of that name in the
+    /// route's namespace, or its Secret missing (CredentialNotFound), or a key missing (CredentialNotReady).
+    /// </summary>
+    private static (string Reason, string Message)? CredentialProblem(MailRoute route, string ns, IReadOnlyDictionary<string, Verdict> credentialsByKey)
+    {
+        if (route.Spec.Relay?.CredentialRef is not { } credentialRef)
+        {
+            return null;
+        }
+
+        if (!credentialsByKey.TryGetValue(ns + "/" + credentialRef.Name, out var credentialVerdict))
+        {
+            return (ConditionReasons.CredentialNotFound,
+                $"RelayCredential {ns}/{credentialRef.Name} does not exist (a MailRoute can only use a RelayCredential in its own namespace)");
+        }
+
+        if (credentialVerdict.Ok)
+        {
+            return null;
+        }
+
+        // No Secret means no credential to be had (CredentialNotFound, as for a missing
+        // RelayCredential); a Secret without the keys is a credential not ready yet.
+        var reason = credentialVerdict.Reason == ConditionReasons.SecretNotFound
+            ? ConditionReasons.CredentialNotFound
+            : ConditionReasons.CredentialNotReady;
+        return (reason, $"RelayCredential {ns}/{credentialRef.Name} is not ready: {credentialVerdict.Reason}: {credentialVerdict.Message}");
     }
 
     /// <summary><c>tls: Encrypt</c> with a credential: the password goes to whoever answers with any certificate.</summary>

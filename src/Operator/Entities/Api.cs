@@ -47,6 +47,12 @@ public static class ConditionReasons
     /// <summary>Programmed=True.</summary>
     public const string Programmed = "Programmed";
 
+    /// <summary>
+    /// Programmed=True for a route kept in the relay config with the hold action: its credential is
+    /// missing or incomplete, so its mail is accepted and queued, and waits until the credential is back.
+    /// </summary>
+    public const string Held = "Held";
+
     /// <summary>Programmed=False because Accepted is False.</summary>
     public const string NotAccepted = "NotAccepted";
 
