@@ -28,6 +28,10 @@ public static class Program
         try
         {
             table = RoutingTableYaml.Parse(File.ReadAllText(request.RoutesFile));
+            if (request.CredentialsDir is { } dir)
+            {
+                table = RelayConfigLoader.FailClosed(table, CredentialSet.Load(dir)); // what the relay itself would hold
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

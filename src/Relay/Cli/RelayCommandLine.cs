@@ -79,7 +79,9 @@ public static class RelayCommandLine
         var from = new Option<string>("--from") { Description = "envelope sender (use '<>' for the null sender)", Required = true };
         var to = new Option<string[]>("--to") { Description = "recipient (repeatable)", Required = true, AllowMultipleArgumentsPerToken = true };
         var defaultAction = EnvironmentOption.Text("--default-action", Default("--default-action"), "direct|reject for mail that no route matches");
+        var credentials = new Option<string?>("--credentials") { Description = "credentials directory: a relay route whose credential files are missing there is shown held, as the relay holds it" };
         explainCommand.Options.Add(routes);
+        explainCommand.Options.Add(credentials);
         explainCommand.Options.Add(from);
         explainCommand.Options.Add(to);
         explainCommand.Options.Add(defaultAction);
@@ -88,7 +90,7 @@ public static class RelayCommandLine
             try
             {
                 var action = ParseDefaultAction(result.GetValue(defaultAction)!);
-                return explain(new ExplainRequest(result.GetValue(routes)!, result.GetValue(from)!, result.GetValue(to)!, action));
+                return explain(new ExplainRequest(result.GetValue(routes)!, result.GetValue(from)!, result.GetValue(to)!, action, result.GetValue(credentials)));
             }
             catch (ArgumentException e)
             {
@@ -168,4 +170,4 @@ public static class RelayCommandLine
 }
 
 /// <summary>The arguments of <c>explain</c>.</summary>
-public sealed record ExplainRequest(string RoutesFile, string From, IReadOnlyList<string> To, DefaultAction DefaultAction);
+public sealed record ExplainRequest(string RoutesFile, string From, IReadOnlyList<string> To, DefaultAction DefaultAction, string? CredentialsDir = null);

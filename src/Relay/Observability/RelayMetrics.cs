@@ -41,6 +41,10 @@ public static class RelayMetrics
     public static readonly Counter Quarantined = Metrics.CreateCounter(
         "mailrelay_quarantined_total", "Messages moved to the spool's quarantine/ because they could not be processed.");
 
+    /// <summary>Queued messages a hold route keeps (fail closed), per route; the queue's held index is the state, this reports it.</summary>
+    public static readonly Gauge HeldMessages = Metrics.CreateGauge(
+        "mailrelay_held_messages", "Queued messages held by a hold route (credential missing), per route; delivered at once when the route is released.", "route");
+
     /// <summary>Messages in the queue.</summary>
     public static readonly Gauge QueueDepth = Metrics.CreateGauge(
         "mailrelay_queue_depth", "Messages in the queue (accepted, not yet done).");

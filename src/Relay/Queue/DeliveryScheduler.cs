@@ -15,7 +15,9 @@ namespace MailRelay.Relay.Queue;
 /// once. An attempt is planned by the pure <see cref="AttemptPlanner"/> (the route of each pending
 /// recipient, decided once), carried out by the delivery agents (one delivery per route), and
 /// recorded by the pure <see cref="OutcomeRecorder"/>; the entry is then written durably and
-/// rescheduled with backoff while any recipient is pending.
+/// rescheduled with backoff while any recipient is pending. Mail a hold route keeps is listed in a
+/// <see cref="HeldIndex"/>: when a new routing table no longer holds it, it is tried at once
+/// instead of at its backoff slot.
 /// </summary>
 public sealed class DeliveryScheduler(
     Spool spool,
@@ -31,6 +33,11 @@ public sealed class DeliveryScheduler(
     private readonly Lock _lock = new();
     private readonly PriorityQueue<QueueEntry, DateTimeOffset> _waiting = new();
     private readonly HashSet<string> _known = new(StringComparer.Ordinal);
+
+    // When each waiting entry is due; an entry in an attempt is not here. A copy in _waiting whose
+    // time is not this one is stale (the entry was woken earlier) and is skipped.
+    private readonly Dictionary<string, (QueueEntry Entry, DateTimeOffset At)> _dueAt = new(StringComparer.Ordinal);
+    private readonly HeldIndex _held = new();
     private readonly Channel<QueueEntry> _due = Channel.CreateUnbounded<QueueEntry>();
     private readonly SemaphoreSlim _wake = new(0);
 
@@ -43,6 +50,7 @@ public sealed class DeliveryScheduler(
     /// </summary>
     public override Task StartAsync(CancellationToken cancellationToken)
     {
+        config.Changed += ReleaseHeld;
         foreach (var entry in spool.LoadAll(w => logger.LogWarning("{Warning}", w)))
         {
             Schedule(entry, time.GetUtcNow(), isNew: true); // picked up again at start
@@ -68,6 +76,13 @@ public sealed class DeliveryScheduler(
         await Task.WhenAll(workers);
     }
 
+    /// <inheritdoc />
+    public override Task StopAsync(CancellationToken cancellationToken)
+    {
+        config.Changed -= ReleaseHeld;
+        return base.StopAsync(cancellationToken);
+    }
+
     private void Schedule(QueueEntry entry, DateTimeOffset at, bool isNew)
     {
         lock (_lock)
@@ -77,11 +92,65 @@ public sealed class DeliveryScheduler(
                 return;
             }
 
-            _waiting.Enqueue(entry, at);
-            RelayMetrics.QueueDepth.Set(_known.Count);
+            ScheduleLocked(entry, at);
         }
 
         _wake.Release();
+    }
+
+    private void ScheduleLocked(QueueEntry entry, DateTimeOffset at)
+    {
+        _dueAt[entry.Id] = (entry, at);
+        _waiting.Enqueue(entry, at);
+        RelayMetrics.QueueDepth.Set(_known.Count);
+    }
+
+    /// <summary>
+    /// After an attempt: the entry's held state into the index (and the gauge), then the next
+    /// attempt: at once when the table in force now no longer holds it (it changed during the
+    /// attempt), else at its backoff slot, where a later table change (<see cref="ReleaseHeld"/>) finds it.
+    /// </summary>
+    private void Reschedule(QueueEntry entry, string plannedWith)
+    {
+        var held = HeldMessage.Of(entry);
+        lock (_lock)
+        {
+            ReportHeld(_held.Set(entry.Id, held));
+            var at = entry.NextAttemptAt;
+            if (held is not null && config.Current is { } current && current.Version != plannedWith && held.ReleasedBy(current.Resolver))
+            {
+                at = time.GetUtcNow();
+            }
+
+            ScheduleLocked(entry, at);
+        }
+
+        _wake.Release();
+    }
+
+    /// <summary>A new routing table: every waiting message it no longer holds is tried at once.</summary>
+    private void ReleaseHeld(RelayConfig current)
+    {
+        var released = 0;
+        lock (_lock)
+        {
+            var now = time.GetUtcNow();
+            foreach (var held in _held.Messages)
+            {
+                // An entry in an attempt is not waiting: Reschedule checks it against the new table.
+                if (_dueAt.TryGetValue(held.Id, out var due) && due.At > now && held.ReleasedBy(current.Resolver))
+                {
+                    ScheduleLocked(due.Entry, now);
+                    released++;
+                }
+            }
+        }
+
+        if (released > 0)
+        {
+            logger.LogInformation("Routing table version {Version} releases {Count} held message(s): trying them now", current.Version, released);
+            _wake.Release();
+        }
     }
 
     private async Task DispatchAsync(CancellationToken ct)
@@ -95,7 +164,13 @@ public sealed class DeliveryScheduler(
                 while (_waiting.TryPeek(out var entry, out var at) && at <= now)
                 {
                     _waiting.Dequeue();
-                    _due.Writer.TryWrite(entry);
+                    if (_dueAt.TryGetValue(entry.Id, out var due) && due.At == at)
+                    {
+                        _dueAt.Remove(entry.Id); // in an attempt now
+                        _due.Writer.TryWrite(entry);
+                    }
+
+                    // else a stale copy: the entry was woken earlier, or has left the queue
                 }
 
                 wait = _waiting.TryPeek(out _, out var next) ? next - now : TimeSpan.FromMinutes(1);
@@ -159,7 +234,12 @@ public sealed class DeliveryScheduler(
         {
             var decision = delivery.Decision;
             var request = new DeliveryRequest(entry.Id, spool.MessagePath(entry.Id), entry.Sender, delivery.Recipients, decision.Winner?.Route.Relay, decision.RouteName) { Utf8 = entry.Utf8 };
-            IDeliveryAgent agent = decision.Action == RouteAction.Relay ? relay : direct;
+            IDeliveryAgent agent = decision.Action switch
+            {
+                RouteAction.Relay => relay,
+                RouteAction.Direct => direct,
+                _ => throw new InvalidOperationException($"route {decision.RouteName}: a {decision.Action} route is settled by the plan, never delivered"),
+            };
             var agentResults = await agent.DeliverAsync(request, current.Credentials, ct);
             results.Add(OutcomeRecorder.Complete(decision.RouteName, delivery.Recipients, agentResults));
         }
@@ -185,7 +265,7 @@ public sealed class DeliveryScheduler(
         }
 
         await spool.UpdateAsync(entry, CancellationToken.None);
-        Schedule(entry, entry.NextAttemptAt, isNew: false);
+        Reschedule(entry, current.Version);
     }
 
     /// <summary>Metrics and log lines for an attempt's outcome: they report it, they decide nothing.</summary>
@@ -288,7 +368,26 @@ public sealed class DeliveryScheduler(
         lock (_lock)
         {
             _known.Remove(entry.Id);
+            _dueAt.Remove(entry.Id);
+            ReportHeld(_held.Set(entry.Id, null));
             RelayMetrics.QueueDepth.Set(_known.Count);
+        }
+    }
+
+    /// <summary>The gauge of held messages for the routes whose count changed (a route that holds nothing is removed).</summary>
+    private void ReportHeld(IReadOnlyCollection<string> routes)
+    {
+        foreach (var route in routes)
+        {
+            var count = _held.CountFor(route);
+            if (count == 0)
+            {
+                RelayMetrics.HeldMessages.RemoveLabelled(route);
+            }
+            else
+            {
+                RelayMetrics.HeldMessages.WithLabels(route).Set(count);
+            }
         }
     }
 }

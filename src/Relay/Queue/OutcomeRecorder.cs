@@ -31,6 +31,7 @@ public static class OutcomeRecorder
                 recipient.Route = group.Route;
                 recipient.State = result.State;
                 recipient.LastResult = result.Detail;
+                recipient.Held = result.Held && result.State == RecipientState.Pending;
                 switch (result.State)
                 {
                     case RecipientState.Delivered: delivered++; break;
@@ -49,6 +50,7 @@ public static class OutcomeRecorder
             foreach (var recipient in entry.Recipients.Where(r => r.State == RecipientState.Pending))
             {
                 recipient.State = RecipientState.Failed;
+                recipient.Held = false;
                 recipient.LastResult = $"expired after {retry.MaxLifetime} in the queue; last error: {recipient.LastResult}";
                 expired.Add(recipient);
                 newlyFailed.Add(recipient);

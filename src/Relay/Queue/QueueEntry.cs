@@ -27,6 +27,9 @@ public sealed class QueueRecipient
 
     /// <summary>The route that last handled it.</summary>
     public string? Route { get; set; }
+
+    /// <summary>True while it is pending because <see cref="Route"/> held it (fail closed), not because a delivery failed.</summary>
+    public bool Held { get; set; }
 }
 
 /// <summary>The envelope of a queued message, stored as <c>ID.json</c> beside <c>ID.eml</c>.</summary>

@@ -1,5 +1,6 @@
 using System.Text;
 using MailRelay.Contracts.Patterns;
+using MailRelay.Contracts.RoutingTable;
 
 namespace MailRelay.Relay.Routing;
 
@@ -20,6 +21,11 @@ public static class ExplainReport
                 .Append("route:     ").Append(decision.RouteName).Append(" -> ")
                 .AppendLine(decision.Winner?.Route.ActionText ?? DefaultText(resolver))
                 .Append("reason:    ").AppendLine(decision.Reason);
+            if (decision.Action == RouteAction.Hold)
+            {
+                text.AppendLine("hold:      accepted and queued, deferred with this reason; no other route nor the default action takes it; delivered at once when the route is released");
+            }
+
             if (decision.Winner is { } w)
             {
                 text.Append("match:     ").AppendLine(Describe(w));
