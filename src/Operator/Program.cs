@@ -27,7 +27,8 @@ public static class Program
         var desired = DesiredStateBuilder.Build(snapshot);
         Console.Write(RenderOutput.Format(desired, OperatorCommandLine.Default("--configmap-name")!, OperatorCommandLine.Default("--secret-name")!, options.Namespace, options.ShowSecrets));
         var invalid = desired.Domains.Where(v => !v.Ok).Select(v => $"invalid: MailDomain {v.Name}: {v.Reason}: {v.Message}")
-            .Concat(desired.Routes.Where(v => !v.Ok).Concat(desired.Credentials.Where(v => !v.Ok)).Select(v => $"invalid: {v.Key}: {v.Reason}: {v.Message}"))
+            // A held route is not accepted either, but it is in the table: its mail waits for the credential.
+            .Concat(desired.Routes.Where(v => !v.Ok).Concat(desired.Credentials.Where(v => !v.Ok)).Select(v => $"{(v.HoldReason is null ? "invalid" : "held")}: {v.Key}: {v.Reason}: {v.Message}"))
             .ToList();
         foreach (var line in invalid)
         {

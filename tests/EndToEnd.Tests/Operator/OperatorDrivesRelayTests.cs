@@ -1,5 +1,5 @@
-using k8s;
 using System.Text;
+using k8s;
 using MailRelay.EndToEnd.Tests.Peers;
 using MailRelay.EndToEnd.Tests.Relay;
 

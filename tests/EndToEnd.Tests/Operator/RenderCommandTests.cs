@@ -26,6 +26,8 @@ public class RenderCommandTests
         Assert.Equal(1, code);
         Assert.Contains("invalid: shop/leaky: InvalidSpec: a credential with tls None is refused", stderr);
         Assert.Contains("invalid: shop/newer-twin: Conflicted: MailRoute shop/good is older", stderr);
+        Assert.Contains("held: shop/secret-missing: CredentialNotFound: RelayCredential shop/no-secret is not ready", stderr);
+        Assert.Contains("held: shop/key-missing: CredentialNotReady:", stderr);
     }
 
     [Fact]
