@@ -88,6 +88,7 @@ public sealed class OperatorDrivesRelayTests(ControlPlane cluster) : IDisposable
         var sink = Keep(await SmtpSink.StartAsync(RelayWorld.SinkIp));
         var dns = Keep(await Dnsmasq.StartAsync([("example.net", "mx.example.net", 10)], [("mx.example.net", RelayWorld.SinkIp)]));
 
+        await _kube.CreateMailDomainAsync("example.com", "example.com", shop); // the cluster admin grants the shop its domain
         var secret = new Dictionary<string, string> { ["username"] = "AKIAHELD", ["password"] = "held-route-password" };
         await _kube.CreateSecretAsync(shop, "ses-smtp", secret);
         await _kube.CreateAsync($"apiVersion: mailrelay.io/v1alpha1\nkind: RelayCredential\nmetadata: {{name: ses, namespace: {shop}}}\nspec:\n  secretRef: {{name: ses-smtp}}\n");

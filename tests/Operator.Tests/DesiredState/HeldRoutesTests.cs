@@ -108,6 +108,17 @@ public class HeldRoutesTests
     }
 
     [Fact]
+    public void A_NotPermitted_route_whose_credential_is_missing_is_left_out_not_held()
+    {
+        var desired = DesiredStateBuilder.Build(Snapshot(Resources, trusted: "ops"));
+
+        Assert.Empty(RoutingTableYaml.Parse(desired.RoutesYaml).Routes);
+        var verdict = Assert.Single(desired.Routes);
+        Assert.Equal(ConditionReasons.NotPermitted, verdict.Reason);
+        Assert.Null(verdict.HoldReason);
+    }
+
+    [Fact]
     public void Without_the_relay_workload_a_held_route_is_not_programmed()
     {
         var desired = DesiredStateBuilder.Build(Snapshot(Resources));
@@ -118,10 +129,10 @@ public class HeldRoutesTests
         Assert.Null(status.ConfigHash);
     }
 
-    private static ClusterSnapshot Snapshot(string yaml)
+    private static ClusterSnapshot Snapshot(string yaml, string trusted = "shop")
     {
         var file = Path.Combine(Directory.CreateTempSubdirectory("held").FullName, "resources.yaml");
         File.WriteAllText(file, yaml);
-        return MailRelay.Operator.Render.ResourceFiles.Load([file]);
+        return MailRelay.Operator.Render.ResourceFiles.Load([file], new HashSet<string>(StringComparer.Ordinal) { trusted }); // shop trusted: no MailDomain needed
     }
 }
