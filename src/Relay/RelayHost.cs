@@ -67,6 +67,7 @@ public static class RelayHost
         services.AddSingleton(sp => new SmtpConnectionPool(sp.GetRequiredService<TimeProvider>()) { MaxIdlePerKey = options.DeliveryConcurrency });
         services.AddSingleton<RelayAgent>();
         services.AddSingleton<DirectAgent>();
+        services.AddSingleton(sp => new DestinationGate(options.DestinationConcurrency, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<DeliveryScheduler>(sp, options.DeliveryConcurrency, options.HostName));
         services.AddSingleton<IDeliveryQueue>(sp => sp.GetRequiredService<DeliveryScheduler>());
         services.AddSingleton<MailRelay.Relay.Receive.Protocol.IReceivePolicy>(sp => ActivatorUtilities.CreateInstance<ReceivePolicy>(sp, options.MaxRecipients));

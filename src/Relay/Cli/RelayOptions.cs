@@ -63,6 +63,9 @@ public sealed record RelayOptions
     /// <summary>Deliveries in flight at once.</summary>
     public required int DeliveryConcurrency { get; init; }
 
+    /// <summary>Deliveries in flight to one destination.</summary>
+    public required int DestinationConcurrency { get; init; }
+
     /// <summary>How often the routes file and the credentials are checked for changes.</summary>
     public required TimeSpan ReloadInterval { get; init; }
 

@@ -9,6 +9,9 @@ namespace MailRelay.Relay.Delivery;
 /// <param name="Held">Deferred by a hold route (fail closed), not by a failed delivery: released at once when the route is no longer held.</param>
 public sealed record RecipientResult(string Address, RecipientState State, string Detail, bool Held = false)
 {
+    /// <summary>Deferred because the next hop could not be reached at all (no connection or no greeting): the destination is suspended for a while.</summary>
+    public bool Unreachable { get; init; }
+
     /// <summary>Accepted by the next hop.</summary>
     public static RecipientResult Delivered(string address, string detail) => new(address, RecipientState.Delivered, detail);
 

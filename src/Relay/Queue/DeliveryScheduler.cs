@@ -25,6 +25,7 @@ public sealed class DeliveryScheduler(
     RelayAgent relay,
     DirectAgent direct,
     RetryPolicy retry,
+    DestinationGate destinations,
     int concurrency,
     string hostName,
     TimeProvider time,
@@ -229,19 +230,38 @@ public sealed class DeliveryScheduler(
             return;
         }
 
+        // One slow or unreachable next hop must not take every worker (DestinationGate): a suspended
+        // destination's mail is deferred at once; a busy one parks the entry until a slot frees.
         var results = new List<RouteResults>(plan.Decided);
-        foreach (var delivery in plan.Deliveries)
+        var deliveries = new List<(PlannedDelivery Delivery, string Destination)>();
+        foreach (var (delivery, destination) in DestinationGate.Split(plan.Deliveries))
         {
-            var decision = delivery.Decision;
-            var request = new DeliveryRequest(entry.Id, spool.MessagePath(entry.Id), entry.Sender, delivery.Recipients, decision.Winner?.Route.Relay, decision.RouteName) { Utf8 = entry.Utf8 };
-            IDeliveryAgent agent = decision.Action switch
+            if (destinations.Suspension(destination) is { } suspended)
             {
-                RouteAction.Relay => relay,
-                RouteAction.Direct => direct,
-                _ => throw new InvalidOperationException($"route {decision.RouteName}: a {decision.Action} route is settled by the plan, never delivered"),
-            };
-            var agentResults = await agent.DeliverAsync(request, current.Credentials, ct);
-            results.Add(OutcomeRecorder.Complete(decision.RouteName, delivery.Recipients, agentResults));
+                results.Add(OutcomeRecorder.Complete(delivery.Decision.RouteName, delivery.Recipients, delivery.Recipients.Select(r => RecipientResult.Deferred(r, suspended)).ToList()));
+            }
+            else
+            {
+                deliveries.Add((delivery, destination));
+            }
+        }
+
+        var slots = deliveries.Select(d => d.Destination).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        if (!destinations.TryEnter(slots, entry))
+        {
+            return; // parked: back in the queue when a slot on its destination frees
+        }
+
+        try
+        {
+            await DeliverAsync(entry, deliveries, current, results, ct);
+        }
+        finally
+        {
+            foreach (var woken in destinations.Exit(slots))
+            {
+                _due.Writer.TryWrite(woken);
+            }
         }
 
         var outcome = OutcomeRecorder.Record(entry, results, time.GetUtcNow(), retry);
@@ -266,6 +286,37 @@ public sealed class DeliveryScheduler(
 
         await spool.UpdateAsync(entry, CancellationToken.None);
         Reschedule(entry, current.Version);
+    }
+
+    /// <summary>
+    /// Hands each delivery to its agent. A destination that could not be reached at all (every
+    /// recipient deferred as unreachable) is suspended for <c>--retry-min</c>; one that answered is not.
+    /// </summary>
+    private async Task DeliverAsync(QueueEntry entry, List<(PlannedDelivery Delivery, string Destination)> deliveries, RelayConfig current, List<RouteResults> results, CancellationToken ct)
+    {
+        foreach (var (delivery, destination) in deliveries)
+        {
+            var decision = delivery.Decision;
+            var request = new DeliveryRequest(entry.Id, spool.MessagePath(entry.Id), entry.Sender, delivery.Recipients, decision.Winner?.Route.Relay, decision.RouteName) { Utf8 = entry.Utf8 };
+            IDeliveryAgent agent = decision.Action switch
+            {
+                RouteAction.Relay => relay,
+                RouteAction.Direct => direct,
+                _ => throw new InvalidOperationException($"route {decision.RouteName}: a {decision.Action} route is settled by the plan, never delivered"),
+            };
+            var agentResults = await agent.DeliverAsync(request, current.Credentials, ct);
+            if (agentResults.Count > 0 && agentResults.All(r => r.Unreachable))
+            {
+                destinations.Unreachable(destination, retry.Min, agentResults[0].Detail);
+                logger.LogWarning("Next hop {Destination} could not be reached: its mail is deferred without trying until {Until} ({Detail})", destination, time.GetUtcNow() + retry.Min, agentResults[0].Detail);
+            }
+            else
+            {
+                destinations.Reached(destination);
+            }
+
+            results.Add(OutcomeRecorder.Complete(decision.RouteName, delivery.Recipients, agentResults));
+        }
     }
 
     /// <summary>Metrics and log lines for an attempt's outcome: they report it, they decide nothing.</summary>

@@ -15,6 +15,27 @@ public sealed class DestinationGate(int limit, TimeProvider time)
     private readonly Dictionary<string, Queue<QueueEntry>> _parked = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, (DateTimeOffset Until, string Reason)> _suspended = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// The plan's deliveries by destination: a relay route's is its host:port; direct delivery is
+    /// split by recipient domain (each domain has its own mail hosts).
+    /// </summary>
+    public static IEnumerable<(PlannedDelivery Delivery, string Destination)> Split(IEnumerable<PlannedDelivery> deliveries)
+    {
+        foreach (var delivery in deliveries)
+        {
+            if (delivery.Decision.Winner?.Route.Relay is { } relay)
+            {
+                yield return (delivery, $"{relay.Host}:{relay.Port}");
+                continue;
+            }
+
+            foreach (var byDomain in delivery.Recipients.GroupBy(Domain, StringComparer.OrdinalIgnoreCase))
+            {
+                yield return (delivery with { Recipients = byDomain.ToList() }, byDomain.Key);
+            }
+        }
+    }
+
     /// <summary>Deliveries to one destination at a time.</summary>
     public int Limit => limit;
 
@@ -50,7 +71,10 @@ public sealed class DestinationGate(int limit, TimeProvider time)
         }
     }
 
-    /// <summary>Frees the slots taken by <see cref="TryEnter"/>; returns the parked entries to try now (one per freed slot).</summary>
+    /// <summary>
+    /// Frees the slots taken by <see cref="TryEnter"/>; returns the parked entries to try now: one per
+    /// freed slot, or all parked on a destination that is suspended (they are deferred at once).
+    /// </summary>
     public IReadOnlyList<QueueEntry> Exit(IReadOnlyCollection<string> keys)
     {
         var wake = new List<QueueEntry>();
@@ -67,13 +91,24 @@ public sealed class DestinationGate(int limit, TimeProvider time)
                     _busy[key]--;
                 }
 
-                if (_parked.TryGetValue(key, out var parked) && parked.TryDequeue(out var next))
+                if (!_parked.TryGetValue(key, out var parked))
+                {
+                    continue;
+                }
+
+                if (_suspended.TryGetValue(key, out var s) && time.GetUtcNow() < s.Until)
+                {
+                    wake.AddRange(parked);
+                    parked.Clear();
+                }
+                else if (parked.TryDequeue(out var next))
                 {
                     wake.Add(next);
-                    if (parked.Count == 0)
-                    {
-                        _parked.Remove(key);
-                    }
+                }
+
+                if (parked.Count == 0)
+                {
+                    _parked.Remove(key);
                 }
             }
         }
@@ -117,6 +152,12 @@ public sealed class DestinationGate(int limit, TimeProvider time)
         {
             _suspended.Remove(key);
         }
+    }
+
+    private static string Domain(string address)
+    {
+        var at = address.LastIndexOf('@');
+        return at < 0 ? address : address[(at + 1)..];
     }
 
     /// <summary>Entries parked now (for the shutdown: they stay on disk).</summary>

@@ -49,7 +49,13 @@ public sealed class DestinationGateTests
         time.Advance(TimeSpan.FromMinutes(5));
         Assert.Null(gate.Suspension("mx:tarpit.example"));
 
+        string[] tarpit = ["mx:tarpit.example"];
+        Assert.True(gate.TryEnter(tarpit, Entry("1")));
+        Assert.True(gate.TryEnter(tarpit, Entry("2")));
+        Assert.False(gate.TryEnter(tarpit, Entry("3")));
+        Assert.False(gate.TryEnter(tarpit, Entry("4")));
         gate.Unreachable("mx:tarpit.example", TimeSpan.FromMinutes(5), "refused");
+        Assert.Equal(["3", "4"], gate.Exit(tarpit).Select(e => e.Id)); // all parked come back to be deferred at once
         gate.Reached("mx:tarpit.example");
         Assert.Null(gate.Suspension("mx:tarpit.example"));
     }
