@@ -19,6 +19,7 @@ public class ConfigHashTests
         var fromCluster = DesiredStateBuilder.Build(Load(", creationTimestamp: \"2026-11-27T10:00:00Z\", generation: 3, uid: 0b5e6c7e-1111-2222-3333-444455556666, resourceVersion: \"812\""));
         Assert.Equal(fromFile.ConfigHash, fromCluster.ConfigHash);
         Assert.Contains("created: 2026-11-27T10:00:00Z", fromCluster.RoutesYaml);
+        Assert.DoesNotContain("created", fromFile.RoutesYaml); // unknown, not 1970
     }
 
     [Fact]
