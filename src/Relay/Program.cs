@@ -1,9 +1,9 @@
 using MailRelay.Contracts.Patterns;
+using MailRelay.Contracts.Routing;
 using MailRelay.Contracts.RoutingTable;
 using MailRelay.Relay.Cli;
 using MailRelay.Relay.Config;
 using MailRelay.Relay.Observability;
-using MailRelay.Relay.Routing;
 
 namespace MailRelay.Relay;
 

@@ -21,6 +21,7 @@ public static class DesiredStateBuilder
         var grants = SenderGrants.Evaluate(snapshot);
         var credentialVerdicts = new List<Verdict>();
         var resolved = new Dictionary<string, (string User, string Password)>(StringComparer.Ordinal);
+        var external = new Dictionary<string, string>(StringComparer.Ordinal); // credential name -> its Secret, not among the files
         foreach (var credential in snapshot.Credentials.OrderBy(ResourceKey.Of, StringComparer.Ordinal))
         {
             var (verdict, value) = Resolve(credential, snapshot);
@@ -28,6 +29,10 @@ public static class DesiredStateBuilder
             if (value is { } v)
             {
                 resolved[RouteSpecMapper.CredentialName(verdict.Namespace, verdict.Name)] = v;
+            }
+            else if (verdict.Reason == ConditionReasons.SecretExternal)
+            {
+                external[RouteSpecMapper.CredentialName(verdict.Namespace, verdict.Name)] = verdict.Namespace + "/" + credential.Spec.SecretRef.Name;
             }
         }
 
@@ -95,25 +100,41 @@ public static class DesiredStateBuilder
 
         var routesYaml = RoutingTableYaml.Render(new RoutingTable(accepted));
         var secretData = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
+        var externalUsed = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var name in new RoutingTable(accepted).CredentialNames)
         {
-            var (user, password) = resolved[name];
-            secretData[name + ".username"] = Encoding.UTF8.GetBytes(user);
-            secretData[name + ".password"] = Encoding.UTF8.GetBytes(password);
+            if (!resolved.TryGetValue(name, out var value))
+            {
+                externalUsed[name] = external[name]; // accepted with a credential: resolved, or external
+                continue;
+            }
+
+            secretData[name + ".username"] = Encoding.UTF8.GetBytes(value.User);
+            secretData[name + ".password"] = Encoding.UTF8.GetBytes(value.Password);
         }
 
         return new DesiredRelayConfig(
             routesYaml,
             secretData,
-            Hash(routesYaml, secretData),
+            Hash(accepted, secretData),
             routeVerdicts.OrderBy(v => v.Key, StringComparer.Ordinal).ToList(),
             credentialVerdicts)
         {
             Domains = grants.Verdicts,
+            ExternalCredentials = externalUsed,
         };
     }
 
-    /// <summary>The config hash: SHA-256 over the routing table and every credential key and value.</summary>
+    /// <summary>
+    /// The config hash: SHA-256 over the routing table as the resources' files define it — every route's
+    /// <c>created</c> left out, since a creationTimestamp is set by the API server, never by a file
+    /// (docs/api.md: render and the operator give the same hash for the same resources) — and every
+    /// credential key and value.
+    /// </summary>
+    public static string Hash(IEnumerable<Route> routes, IReadOnlyDictionary<string, byte[]> secretData) =>
+        Hash(RoutingTableYaml.Render(new RoutingTable(routes.Select(r => r with { Created = DateTimeOffset.UnixEpoch }).ToList())), secretData);
+
+    /// <summary>SHA-256 over a routing table's text and every credential key and value.</summary>
     public static string Hash(string routesYaml, IReadOnlyDictionary<string, byte[]> secretData)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -137,6 +158,14 @@ public static class DesiredStateBuilder
         var passwordKey = credential.Spec.SecretRef.PasswordKey ?? SecretKeysReference.DefaultPasswordKey;
         if (string.IsNullOrEmpty(secretName) || !snapshot.Secrets.TryGetValue((ns, secretName), out var secret))
         {
+            // The one place an absent Secret is told apart: among files (render, explain -f) it is managed
+            // elsewhere and the credential is programmed as if present; in a cluster it does not exist.
+            if (snapshot.SecretsElsewhere && !string.IsNullOrEmpty(secretName))
+            {
+                return (new Verdict(ns, name, generation, true, ConditionReasons.SecretExternal,
+                    $"Secret {ns}/{secretName} is not among the files: taken as managed elsewhere (e.g. a SealedSecret or an ExternalSecret) and programmed as if present; its values are not rendered"), null);
+            }
+
             return (new Verdict(ns, name, generation, false, ConditionReasons.SecretNotFound, $"Secret {ns}/{secretName} does not exist"), null);
         }
 

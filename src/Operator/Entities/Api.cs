@@ -68,6 +68,9 @@ public static class ConditionReasons
     /// <summary>The Secret lacks the username or password key.</summary>
     public const string KeyMissing = "KeyMissing";
 
+    /// <summary>render/explain only: the Secret is not among the files (managed elsewhere); the credential is programmed as if present.</summary>
+    public const string SecretExternal = "SecretExternal";
+
     /// <summary>MailDomain Ready=True: the grant is in effect.</summary>
     public const string Ready = "Ready";
 

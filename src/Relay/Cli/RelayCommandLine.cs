@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using MailRelay.CommandLine;
-using MailRelay.Relay.Routing;
+using MailRelay.Contracts.Routing;
 
 namespace MailRelay.Relay.Cli;
 

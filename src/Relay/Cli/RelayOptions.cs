@@ -1,5 +1,5 @@
 using System.Net;
-using MailRelay.Relay.Routing;
+using MailRelay.Contracts.Routing;
 
 namespace MailRelay.Relay.Cli;
 

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
+using MailRelay.Contracts.Routing;
 using MailRelay.Contracts.RoutingTable;
-using MailRelay.Relay.Routing;
 
 namespace MailRelay.Relay.Config;
 

@@ -1,5 +1,5 @@
+using MailRelay.Contracts.Routing;
 using MailRelay.Relay.Delivery;
-using MailRelay.Relay.Routing;
 
 namespace MailRelay.Relay.Queue;
 

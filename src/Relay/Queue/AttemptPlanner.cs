@@ -1,7 +1,7 @@
 using MailRelay.Contracts.Patterns;
+using MailRelay.Contracts.Routing;
 using MailRelay.Contracts.RoutingTable;
 using MailRelay.Relay.Delivery;
-using MailRelay.Relay.Routing;
 
 namespace MailRelay.Relay.Queue;
 

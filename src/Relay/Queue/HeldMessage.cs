@@ -1,6 +1,6 @@
 using MailRelay.Contracts.Patterns;
 using MailRelay.Contracts.RoutingTable;
-using MailRelay.Relay.Routing;
+using MailRelay.Contracts.Routing;
 
 namespace MailRelay.Relay.Queue;
 

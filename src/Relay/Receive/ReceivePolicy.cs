@@ -77,7 +77,7 @@ public sealed class ReceivePolicy(RelayConfigStore config, ClientAccess access, 
         if (decision.Action == RouteAction.Reject)
         {
             RelayMetrics.Refused.WithLabels("rejected_by_route").Inc();
-            return SmtpReplies.Rejected(decision.Winner?.Route.RejectMessage ?? Routing.RouteResolver.NoRouteRejectMessage);
+            return SmtpReplies.Rejected(decision.Winner?.Route.RejectMessage ?? Contracts.Routing.RouteResolver.NoRouteRejectMessage);
         }
 
         return null; // relay, direct and hold routes accept; a held recipient waits in the queue

@@ -2,7 +2,7 @@ using MailRelay.Contracts.RoutingTable;
 using MailRelay.Relay.Config;
 using MailRelay.Relay.Delivery;
 using MailRelay.Relay.Queue;
-using MailRelay.Relay.Routing;
+using MailRelay.Contracts.Routing;
 
 namespace MailRelay.Relay.Tests.Queue;
 
