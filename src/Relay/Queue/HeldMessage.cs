@@ -1,6 +1,6 @@
 using MailRelay.Contracts.Patterns;
-using MailRelay.Contracts.RoutingTable;
 using MailRelay.Contracts.Routing;
+using MailRelay.Contracts.RoutingTable;
 
 namespace MailRelay.Relay.Queue;
 

@@ -1,8 +1,8 @@
+using MailRelay.Contracts.Routing;
 using MailRelay.Contracts.RoutingTable;
 using MailRelay.Relay.Config;
 using MailRelay.Relay.Delivery;
 using MailRelay.Relay.Queue;
-using MailRelay.Contracts.Routing;
 
 namespace MailRelay.Relay.Tests.Queue;
 
