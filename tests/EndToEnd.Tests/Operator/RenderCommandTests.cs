@@ -26,7 +26,8 @@ public class RenderCommandTests
         Assert.Equal(1, code);
         Assert.Contains("invalid: shop/leaky: InvalidSpec: a credential with tls None is refused", stderr);
         Assert.Contains("invalid: shop/newer-twin: Conflicted: MailRoute shop/good is older", stderr);
-        Assert.Contains("held: shop/secret-missing: CredentialNotFound: RelayCredential shop/no-secret is not ready", stderr);
+        Assert.Contains("note: shop/no-secret: SecretExternal: Secret shop/does-not-exist is not among the files", stderr); // offline: managed elsewhere
+        Assert.Contains("held: shop/no-credential: CredentialNotFound: RelayCredential shop/missing does not exist", stderr);
         Assert.Contains("held: shop/key-missing: CredentialNotReady:", stderr);
     }
 
@@ -108,7 +109,7 @@ public class RenderCommandTests
 
         var strict = await RunAsync("render", "-f", dir, "--require-secrets");
         Assert.Equal(1, strict.Code);
-        Assert.Contains("invalid: shop/example-com-via-ses: CredentialNotFound: ", strict.Stderr);
+        Assert.Contains("held: shop/example-com-via-ses: CredentialNotFound: ", strict.Stderr); // fail closed: kept, not sent another way
         Assert.Contains("invalid: shop/ses: SecretNotFound: Secret shop/ses-smtp does not exist", strict.Stderr);
     }
 
