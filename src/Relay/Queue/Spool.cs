@@ -84,7 +84,7 @@ public sealed class Spool
     /// and queued, disposing it uncommitted removes it.
     /// </summary>
     public IncomingMessage Create(string id) =>
-        new(MessagePath(id), new FileStream(MessagePath(id), FileMode.CreateNew, FileAccess.Write, FileShare.None, BlockSize, FileOptions.Asynchronous), WriteEnvelopeAsync);
+        new(MessagePath(id), new FileStream(MessagePath(id), FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous), WriteEnvelopeAsync); // unbuffered: the connection writes in 32 KiB blocks
 
     /// <summary>Rewrites an envelope atomically (after a delivery attempt).</summary>
     public Task UpdateAsync(QueueEntry entry, CancellationToken ct) => WriteEnvelopeAsync(entry, ct);
