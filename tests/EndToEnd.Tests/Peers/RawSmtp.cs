@@ -43,6 +43,18 @@ public sealed class RawSmtp : IDisposable
         return reply;
     }
 
+    /// <summary>MAIL FROM, one RCPT TO per recipient and DATA, each expected to succeed (250, 250, 354).</summary>
+    public async Task BeginMessageAsync(string sender, params string[] recipients)
+    {
+        await CommandAsync($"MAIL FROM:<{sender}>", "250");
+        foreach (var recipient in recipients)
+        {
+            await CommandAsync($"RCPT TO:<{recipient}>", "250");
+        }
+
+        await CommandAsync("DATA", "354");
+    }
+
     /// <summary>Sends raw text.</summary>
     public async Task SendAsync(string text)
     {

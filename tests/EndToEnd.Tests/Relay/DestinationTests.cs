@@ -62,9 +62,7 @@ public sealed class DestinationTests : IDisposable
 
     private static async Task SendAsync(RawSmtp client, string recipient, string subject)
     {
-        await client.CommandAsync("MAIL FROM:<someone@other.test>", "250");
-        await client.CommandAsync($"RCPT TO:<{recipient}>", "250");
-        await client.CommandAsync("DATA", "354");
+        await client.BeginMessageAsync("someone@other.test", recipient);
         await client.SendAsync($"Subject: {subject}\r\n\r\nhello\r\n.\r\n");
         Assert.StartsWith("250", await client.ReplyAsync());
     }

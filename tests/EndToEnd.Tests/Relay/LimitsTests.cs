@@ -78,9 +78,7 @@ public sealed class LimitsTests : IDisposable
         var relay = await StartAsync();
         using var client = await RawSmtp.ConnectAsync(relay.SmtpPort);
         await client.CommandAsync("EHLO client.test", "250");
-        await client.CommandAsync("MAIL FROM:<orders@example.com>", "250");
-        await client.CommandAsync("RCPT TO:<bob@gmail.test>", "250");
-        await client.CommandAsync("DATA", "354");
+        await client.BeginMessageAsync("orders@example.com", "bob@gmail.test");
         await client.SendAsync(body.Replace("{LONG}", new string('x', 1200), StringComparison.Ordinal) + ".\r\n");
 
         var reply = await client.ReplyAsync();
@@ -107,9 +105,7 @@ public sealed class LimitsTests : IDisposable
         string reply;
         do
         {
-            await client.CommandAsync("MAIL FROM:<orders@example.com>", "250");
-            await client.CommandAsync("RCPT TO:<bob@gmail.test>", "250");
-            await client.CommandAsync("DATA", "354");
+            await client.BeginMessageAsync("orders@example.com", "bob@gmail.test");
             await client.SendAsync(body + ".\r\n");
             reply = await client.ReplyAsync();
             if (reply.StartsWith("250", StringComparison.Ordinal))

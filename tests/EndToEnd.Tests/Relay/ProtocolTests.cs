@@ -35,9 +35,7 @@ public sealed class ProtocolTests : IDisposable
         var (relay, sink, _, _) = await StartAsync();
         using var client = await RawSmtp.ConnectAsync(relay.SmtpPort);
         await client.CommandAsync("EHLO client.test", "250");
-        await client.CommandAsync("MAIL FROM:<someone@other.test>", "250");
-        await client.CommandAsync("RCPT TO:<bob@example.net>", "250");
-        await client.CommandAsync("DATA", "354");
+        await client.BeginMessageAsync("someone@other.test", "bob@example.net");
         await client.SendAsync(".\r\n");
         Assert.StartsWith("250 2.0.0 Ok: queued as", await client.ReplyAsync());
 
@@ -126,9 +124,7 @@ public sealed class ProtocolTests : IDisposable
         var (relay, _, _, _) = await StartAsync("--idle-timeout", "2s");
         using var client = await RawSmtp.ConnectAsync(relay.SmtpPort);
         await client.CommandAsync("EHLO client.test", "250");
-        await client.CommandAsync("MAIL FROM:<someone@other.test>", "250");
-        await client.CommandAsync("RCPT TO:<bob@example.net>", "250");
-        await client.CommandAsync("DATA", "354");
+        await client.BeginMessageAsync("someone@other.test", "bob@example.net");
         await client.SendAsync("Subject: and then nothing\r\n\r\nhal");
 
         Assert.StartsWith("421 4.4.2", await client.ReplyAsync());
@@ -142,9 +138,7 @@ public sealed class ProtocolTests : IDisposable
         var (relay, _, _, _) = await StartAsync();
         var client = await RawSmtp.ConnectAsync(relay.SmtpPort);
         await client.CommandAsync("EHLO client.test", "250");
-        await client.CommandAsync("MAIL FROM:<someone@other.test>", "250");
-        await client.CommandAsync("RCPT TO:<bob@example.net>", "250");
-        await client.CommandAsync("DATA", "354");
+        await client.BeginMessageAsync("someone@other.test", "bob@example.net");
         var line = new string('x', 998) + "\r\n";
         await client.SendAsync("Subject: big\r\n\r\n" + string.Concat(Enumerable.Repeat(line, 6000))); // 6 MB, no end yet
 

@@ -139,9 +139,7 @@ public sealed class ReliabilityTests : IDisposable
         var relay = Keep(await RelayProcess.StartAsync(RelayArgs(NoUpstream(), ca.CaFile, "30s")));
         using var client = await RawSmtp.ConnectAsync(relay.SmtpPort);
         await client.CommandAsync("EHLO client.test", "250");
-        await client.CommandAsync("MAIL FROM:<orders@example.com>", "250");
-        await client.CommandAsync("RCPT TO:<bob@gmail.test>", "250");
-        await client.CommandAsync("DATA", "354");
+        await client.BeginMessageAsync("orders@example.com", "bob@gmail.test");
         await client.SendAsync("Subject: cut by a roll\r\n\r\nfirst half\r\n");
 
         var stopped = Task.Run(() => relay.Stop(TimeSpan.FromSeconds(20)));
