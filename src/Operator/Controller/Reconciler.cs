@@ -21,6 +21,7 @@ public sealed partial class Reconciler(IKubernetes client, OperatorOptions optio
 
     private readonly OwnedObjects _owned = new(client, options);
     private readonly WriteIfChanged _writer = new(logger);
+    private IdentityWriter? _identities;
 
     // Warnings recorded for a resource's generation: the cache may still show the old status on the
     // next reconcile, and a warning is said once, not once per status write.
@@ -31,6 +32,8 @@ public sealed partial class Reconciler(IKubernetes client, OperatorOptions optio
         var desired = DesiredStateBuilder.Build(snapshot);
         await _writer.ApplyAsync(_owned.ConfigMap(desired), ct);
         await _writer.ApplyAsync(_owned.Secret(desired), ct);
+        _identities ??= new IdentityWriter(client, options, _writer, logger);
+        await _identities.ApplyAsync(SendingIdentities.Plan(snapshot), snapshot.IdentitySecrets, ct);
         var workloadExists = await _writer.ApplyAsync(_owned.WorkloadHash(desired.ConfigHash), ct) != Applied.NotFound;
         if (!workloadExists)
         {

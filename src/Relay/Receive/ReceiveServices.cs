@@ -14,7 +14,7 @@ public sealed record ReceiveServices(
     SessionTable Sessions,
     Spool Spool,
     IDeliveryQueue Queue,
-    UsersFileAuthenticator? Authenticator,
+    ClientAuthenticator? Authenticator,
     X509Certificate2? Certificate,
     TimeProvider Time,
     ILogger Logger);

@@ -23,7 +23,7 @@ public sealed class SmtpListener(
     IDeliveryQueue queue,
     RelayHealth health,
     TimeProvider time,
-    AuthFailures authFailures,
+    ClientAuthenticator clientAuthenticator,
     ILogger<SmtpListener> logger) : BackgroundService
 {
     /// <inheritdoc />
@@ -35,7 +35,7 @@ public sealed class SmtpListener(
             certificate = X509Certificate2.CreateFromPemFile(certFile, keyFile);
         }
 
-        var authenticator = options.UsersFile is { } users ? new UsersFileAuthenticator(users, authFailures, logger, time) : null;
+        var authenticator = clientAuthenticator.Enabled ? clientAuthenticator : null;
         var table = new SessionTable(time, options.MaxConnections, options.MaxConnectionsPerClient);
         var settings = new DialogueSettings(options.HostName, options.MaxMessageSize, certificate is not null, authenticator is not null);
         var services = new ReceiveServices(options, settings, policy, table, spool, queue, authenticator, certificate, time, logger);
