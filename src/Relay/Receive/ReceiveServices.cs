@@ -1,4 +1,3 @@
-using System.Security.Cryptography.X509Certificates;
 using MailRelay.Relay.Cli;
 using MailRelay.Relay.Queue;
 using MailRelay.Relay.Receive.Protocol;
@@ -15,6 +14,6 @@ public sealed record ReceiveServices(
     Spool Spool,
     IDeliveryQueue Queue,
     ClientAuthenticator? Authenticator,
-    X509Certificate2? Certificate,
+    ServerCertificate? Certificate,
     TimeProvider Time,
     ILogger Logger);

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography.X509Certificates;
 using MailRelay.Relay.Cli;
 using MailRelay.Relay.Observability;
 using MailRelay.Relay.Queue;
@@ -29,10 +28,10 @@ public sealed class SmtpListener(
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        X509Certificate2? certificate = null;
+        ServerCertificate? certificate = null;
         if (options.TlsCertFile is { } certFile && options.TlsKeyFile is { } keyFile)
         {
-            certificate = X509Certificate2.CreateFromPemFile(certFile, keyFile);
+            certificate = new ServerCertificate(certFile, keyFile, logger);
         }
 
         var authenticator = clientAuthenticator.Enabled ? clientAuthenticator : null;

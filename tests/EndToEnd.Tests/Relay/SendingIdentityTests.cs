@@ -81,7 +81,42 @@ public sealed class SendingIdentityTests : IDisposable
         Assert.DoesNotContain(LatePassword, relay.Log);
     }
 
+    [Fact]
+    public async Task A_renewed_certificate_file_is_used_by_the_next_STARTTLS_without_a_restart()
+    {
+        var (relay, _) = await StartAsync();
+        Assert.Equal("CN=relay-ca", await ServedIssuerAsync(relay));
+
+        var renewed = new TestCertificates(_dir, "renewed-ca").Issue("renewed", ["127.0.0.1"], ["relay.test"]);
+        foreach (var (from, to) in new[] { (renewed.Key, CertFiles.Key), (renewed.Cert, CertFiles.Cert) })
+        {
+            File.Copy(from, to + ".tmp", overwrite: true);
+            File.Move(to + ".tmp", to, overwrite: true);
+        }
+
+        await Eventually.UntilAsync<string>("the renewed certificate served", () => ServedIssuerAsync(relay), issuer => issuer == "CN=renewed-ca", context: () => relay.Log);
+        Assert.Contains("Loaded a new TLS certificate: CN=renewed", relay.Log);
+        Assert.Equal(0, (await SendAsAsync(relay, "shop", ShopPassword, "a@example.com", "after-renewal")).ExitCode);
+    }
+
     public void Dispose() => _peers.Dispose();
+
+    private (string Cert, string Key) CertFiles => (Path.Combine(_dir, "relay.crt"), Path.Combine(_dir, "relay.key"));
+
+    /// <summary>The issuer of the certificate the relay presents after STARTTLS.</summary>
+    private static async Task<string> ServedIssuerAsync(RelayProcess relay)
+    {
+        using var client = new MailKit.Net.Smtp.SmtpClient();
+        string? issuer = null;
+        client.ServerCertificateValidationCallback = (_, certificate, _, _) =>
+        {
+            issuer = certificate?.Issuer;
+            return true;
+        };
+        await client.ConnectAsync("127.0.0.1", relay.SmtpPort, MailKit.Security.SecureSocketOptions.StartTls);
+        await client.DisconnectAsync(true);
+        return issuer ?? string.Empty;
+    }
 
     private static Task<(int ExitCode, string Transcript)> SendAsAsync(RelayProcess relay, string user, string password, string from, string subject) =>
         Swaks.SendAsync(relay.SmtpPort, from, ["b@example.net"], "--local-interface", "127.0.0.9", "--tls",
