@@ -26,6 +26,12 @@ public sealed record OperatorOptions
     /// <summary>The Secret in <see cref="Namespace"/> with the relay's client table (<c>clients.yaml</c>).</summary>
     public required string ClientsSecretName { get; init; }
 
+    /// <summary>The Secret in <see cref="Namespace"/> with the operator's CA.</summary>
+    public required string CaSecretName { get; init; }
+
+    /// <summary>The Secret in <see cref="Namespace"/> with the relay's server certificate.</summary>
+    public required string RelayTlsSecretName { get; init; }
+
     /// <summary>The host apps connect to (written into each SMTP Secret).</summary>
     public required string RelaySmtpHost { get; init; }
 

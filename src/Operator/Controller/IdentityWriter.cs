@@ -14,7 +14,7 @@ namespace MailRelay.Operator.Controller;
 
 /// <summary>
 /// Sending identities, the I/O: keeps the <c>--smtp-secret-name</c> Secret (username, password,
-/// host, port) in every namespace of the <see cref="IdentityPlan"/>, deletes the ones it labelled in
+/// host, port, ca.crt: the operator's CA, which issued the relay's certificate) in every namespace of the <see cref="IdentityPlan"/>, deletes the ones it labelled in
 /// namespaces no longer granted, and writes the relay's client table (<c>clients.yaml</c>, salted
 /// hashes only) into <c>--clients-secret-name</c>. A password is generated once and kept from the
 /// existing Secret until that Secret (or its password key) is deleted. Writes only what changed;
@@ -31,13 +31,15 @@ public sealed class IdentityWriter(IKubernetes client, OperatorOptions options, 
     // user -> (SHA-256 of the password, the hash recorded for it): a password verified once is not
     // run through PBKDF2 again on every reconcile.
     private readonly Dictionary<string, (byte[] Digest, string Hash)> _hashes = new(StringComparer.Ordinal);
+    private string _caCertificate = string.Empty;
 
     /// <summary>The label selector of the identity informer.</summary>
     public static string Selector => IdentityLabel + "=true";
 
     /// <summary>Makes the identity Secrets and the client table match <paramref name="plan"/>; <paramref name="existing"/> are the labelled Secrets cached.</summary>
-    public async Task ApplyAsync(IdentityPlan plan, IReadOnlyList<V1Secret> existing, CancellationToken ct)
+    public async Task ApplyAsync(IdentityPlan plan, IReadOnlyList<V1Secret> existing, string caCertificate, CancellationToken ct)
     {
+        _caCertificate = caCertificate;
         var ours = existing.Where(s => s.Metadata.Name == options.SmtpSecretName)
             .ToDictionary(s => s.Metadata.NamespaceProperty, StringComparer.Ordinal);
         var passwords = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -136,6 +138,7 @@ public sealed class IdentityWriter(IKubernetes client, OperatorOptions options, 
             ["password"] = Encoding.UTF8.GetBytes(password),
             ["host"] = Encoding.UTF8.GetBytes(options.RelaySmtpHost),
             ["port"] = Encoding.UTF8.GetBytes(options.RelaySmtpPort.ToString(CultureInfo.InvariantCulture)),
+            ["ca.crt"] = Encoding.UTF8.GetBytes(_caCertificate),
         },
     };
 

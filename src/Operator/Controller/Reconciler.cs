@@ -33,7 +33,8 @@ public sealed partial class Reconciler(IKubernetes client, OperatorOptions optio
         await _writer.ApplyAsync(_owned.ConfigMap(desired), ct);
         await _writer.ApplyAsync(_owned.Secret(desired), ct);
         _identities ??= new IdentityWriter(client, options, _writer, logger);
-        await _identities.ApplyAsync(SendingIdentities.Plan(snapshot), snapshot.IdentitySecrets, ct);
+        var caCertificate = await new CertificateWriter(client, options, _writer, logger).ApplyAsync(ct);
+        await _identities.ApplyAsync(SendingIdentities.Plan(snapshot), snapshot.IdentitySecrets, caCertificate, ct);
         var workloadExists = await _writer.ApplyAsync(_owned.WorkloadHash(desired.ConfigHash), ct) != Applied.NotFound;
         if (!workloadExists)
         {

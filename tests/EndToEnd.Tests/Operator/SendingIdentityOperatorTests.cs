@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using k8s;
 using k8s.Models;
@@ -66,6 +67,23 @@ public sealed class SendingIdentityOperatorTests : IAsyncLifetime
         Assert.Equal($"mail-relay.{_relayNs}.svc", data["host"]);
         Assert.Equal("25", data["port"]);
         var password = data["password"];
+
+        // ca.crt: the operator's CA, which issued the relay's certificate (Secret mail-relay-tls) for that host
+        var ca = await _kube.Client.CoreV1.ReadNamespacedSecretAsync("mail-relay-ca", _relayNs);
+        Assert.Equal(Encoding.UTF8.GetString(ca.Data["ca.crt"]), data["ca.crt"]);
+        var tls = await _kube.Client.CoreV1.ReadNamespacedSecretAsync("mail-relay-tls", _relayNs);
+        Assert.Equal("kubernetes.io/tls", tls.Type);
+        using (var served = X509Certificate2.CreateFromPem(Encoding.UTF8.GetString(tls.Data["tls.crt"]), Encoding.UTF8.GetString(tls.Data["tls.key"])))
+        using (var chain = new X509Chain())
+        {
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(X509Certificate2.CreateFromPem(data["ca.crt"]));
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            Assert.True(chain.Build(served), "the relay's certificate chains to ca.crt");
+            Assert.Contains(data["host"], served.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single().EnumerateDnsNames());
+        }
+
+        Assert.DoesNotContain(Encoding.UTF8.GetString(ca.Data["ca.key"]).Split('\n')[1], Op.Log);
         Assert.True(password.Length >= 32, "a long random password");
         var entry = await Eventually.UntilAsync<ClientEntry?>("tenant A in the client table", async () => (await ClientTableAsync())?.Find(_tenantA), e => e is not null, context: () => Op.Log);
         Assert.True(PasswordHash.Verify(entry!.PasswordHash, password));
