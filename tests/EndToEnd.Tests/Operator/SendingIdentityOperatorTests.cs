@@ -117,6 +117,66 @@ public sealed class SendingIdentityOperatorTests : IAsyncLifetime
         await _kube.DeleteMailDomainAsync(_domainB);
     }
 
+    [Fact]
+    public async Task The_relay_with_the_operators_Secrets_lets_a_namespace_send_as_its_own_domain_only()
+    {
+        using var peers = new PeerSet();
+        var dir = TestPaths.TempDir("ids-relay");
+        var sink = peers.Keep(await SmtpSink.StartAsync(Relay.RelayWorld.SinkIp));
+        var dns = peers.Keep(await Dnsmasq.StartAsync([("example.net", "mx.example.net", 10)], [("mx.example.net", Relay.RelayWorld.SinkIp)]));
+        await _kube.CreateMailDomainAsync(_domainA, _domainA, _tenantA);
+        await _kube.CreateMailDomainAsync(_domainB, _domainB, _tenantB);
+        await _kube.CreateAsync($"apiVersion: mailrelay.io/v1alpha1\nkind: MailRoute\nmetadata: {{name: own, namespace: {_tenantA}}}\nspec:\n  senders: [{_domainA}]\n  direct: {{}}\n");
+        _operator = await OperatorProcess.StartAsync(_cluster, _relayNs, resyncSeconds: "3600");
+        await Eventually.UntilAsync("A's route programmed", () => _kube.ConditionAsync(_tenantA, "own", "Programmed"), v => v?.Status == "True", context: () => Op.Log);
+        await Eventually.UntilAsync<ClientTable?>("both identities in the client table", () => ClientTableAsync(), t => t?.Find(_tenantA) is not null && t.Find(_tenantB) is not null, context: () => Op.Log);
+        var a = (await SmtpSecretAsync(_tenantA))!.Data.ToDictionary(kv => kv.Key, kv => Encoding.UTF8.GetString(kv.Value));
+
+        // Mounted as the kubelet does: routes, credentials, the client table, the relay's certificate.
+        async Task<string> MountAsync(string name, string secretOrConfigMap, bool configMap = false)
+        {
+            var target = Path.Combine(dir, name);
+            IDictionary<string, byte[]> data = configMap
+                ? (await _kube.Client.CoreV1.ReadNamespacedConfigMapAsync(secretOrConfigMap, _relayNs)).Data.ToDictionary(kv => kv.Key, kv => Encoding.UTF8.GetBytes(kv.Value))
+                : (await _kube.Client.CoreV1.ReadNamespacedSecretAsync(secretOrConfigMap, _relayNs)).Data ?? new Dictionary<string, byte[]>();
+            KubeletVolume.Write(target, data);
+            return target;
+        }
+
+        var routes = await MountAsync("routes", "mail-relay-routes", configMap: true);
+        var credentials = await MountAsync("credentials", "mail-relay-credentials");
+        var clients = await MountAsync("clients", "mail-relay-clients");
+        var tls = await MountAsync("tls", "mail-relay-tls");
+        var relay = peers.Keep(await RelayProcess.StartAsync(
+            "--routes", Path.Combine(routes, "routes.yaml"), "--credentials", credentials, "--spool", Path.Combine(dir, "spool"),
+            "--clients", Path.Combine(clients, "clients.yaml"), "--tls-cert", Path.Combine(tls, "tls.crt"), "--tls-key", Path.Combine(tls, "tls.key"),
+            "--allowed-networks", "127.0.0.1/32", "--dns-server", dns.Endpoint, "--direct-port", RelayProcess.Arg(sink.Port),
+            "--reload-interval", "200ms", "--retry-min", "1s", "--retry-max", "2s"));
+        Task<(int ExitCode, string Transcript)> SendAsA(string from, string subject) =>
+            Swaks.SendAsync(relay.SmtpPort, from, ["bob@example.net"], "--local-interface", "127.0.0.9", "--tls",
+                "--auth", "PLAIN", "--auth-user", a["username"], "--auth-password", a["password"], "--header", "Subject: " + subject);
+
+        var other = await SendAsA($"x@{_domainB}", "as-b");
+        Assert.Matches(@"<~?\*{0,2} +553 5\.7\.1 sender <x@" + System.Text.RegularExpressions.Regex.Escape(_domainB) + "> is not owned by user " + _tenantA, other.Transcript);
+        var own = await SendAsA($"x@{_domainA}", "as-a");
+        Assert.True(own.ExitCode == 0, own.Transcript);
+        await relay.WaitUntilAsync(() => sink.Messages().Any(m => m.Contains("as-a", StringComparison.Ordinal)), "A's message delivered");
+        Assert.Contains($"via route {_tenantA}/own", relay.Log);
+        var anonymous = await Swaks.SendAsync(relay.SmtpPort, $"x@{_domainA}", ["bob@example.net"], "--header", "Subject: anonymous");
+        Assert.Matches(@"<~?\*{0,2} +553 5\.7\.1 sender domain", anonymous.Transcript);
+        Assert.DoesNotContain(sink.Messages(), m => m.Contains("as-b", StringComparison.Ordinal) || m.Contains("Subject: anonymous", StringComparison.Ordinal));
+
+        // A's MailDomain deleted: the new table reaches the relay and A's credentials stop working.
+        await _kube.DeleteMailDomainAsync(_domainA);
+        await Eventually.UntilAsync<ClientTable?>("A out of the client table", () => ClientTableAsync(), t => t?.Find(_tenantA) is null, context: () => Op.Log);
+        await MountAsync("clients", "mail-relay-clients");
+        await relay.WaitUntilAsync(() => relay.Log.Split('\n').Count(l => l.Contains("Loaded client table", StringComparison.Ordinal)) >= 2, "the relay reloading its client table");
+        var after = await SendAsA($"x@{_domainA}", "after-delete");
+        Assert.Matches(@"<~?\*{0,2} +535", after.Transcript);
+        Assert.DoesNotContain(a["password"], relay.Log + Op.Log);
+        await _kube.DeleteMailDomainAsync(_domainB);
+    }
+
     private async Task<V1Secret?> SmtpSecretAsync(string ns)
     {
         try
