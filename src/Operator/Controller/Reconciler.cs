@@ -11,8 +11,9 @@ namespace MailRelay.Operator.Controller;
 
 /// <summary>
 /// Level-triggered reconcile of the whole desired state: build it from the caches, then write
-/// only what differs: the ConfigMap, the Secret, the workload's config-hash annotation, and each
-/// resource's status (decided by <see cref="StatusPolicy"/>). Events are recorded when a
+/// only what differs: the ConfigMap, the Secret, the workload's config-hash annotation, each
+/// resource's status (decided by <see cref="StatusPolicy"/>), then the relay's certificate
+/// (<see cref="CertificateWriter"/>) and the sending identities (<see cref="IdentityWriter"/>). Events are recorded when a
 /// resource's condition turns False or changes reason.
 /// </summary>
 public sealed partial class Reconciler(IKubernetes client, OperatorOptions options, ILogger logger)
@@ -32,9 +33,6 @@ public sealed partial class Reconciler(IKubernetes client, OperatorOptions optio
         var desired = DesiredStateBuilder.Build(snapshot);
         await _writer.ApplyAsync(_owned.ConfigMap(desired), ct);
         await _writer.ApplyAsync(_owned.Secret(desired), ct);
-        _identities ??= new IdentityWriter(client, options, _writer, logger);
-        var caCertificate = await new CertificateWriter(client, options, _writer, logger).ApplyAsync(ct);
-        await _identities.ApplyAsync(SendingIdentities.Plan(snapshot), snapshot.IdentitySecrets, caCertificate, ct);
         var workloadExists = await _writer.ApplyAsync(_owned.WorkloadHash(desired.ConfigHash), ct) != Applied.NotFound;
         if (!workloadExists)
         {
@@ -45,6 +43,11 @@ public sealed partial class Reconciler(IKubernetes client, OperatorOptions optio
         await WriteCredentialStatusesAsync(snapshot.Credentials, statuses.Credentials, ct);
         await WriteRouteStatusesAsync(snapshot.Routes, statuses.Routes, ct);
         await WriteDomainStatusesAsync(snapshot.Domains, desired.Domains, ct);
+
+        // Last, so that a failure here (retried with backoff) never holds up routing and statuses.
+        _identities ??= new IdentityWriter(client, options, _writer, logger);
+        var caCertificate = await new CertificateWriter(client, options, _writer, logger).ApplyAsync(ct);
+        await _identities.ApplyAsync(SendingIdentities.Plan(snapshot), snapshot.IdentitySecrets, caCertificate, ct);
 
         OperatorMetrics.Resources.WithLabels("MailRoute", "true").Set(desired.Routes.Count(v => v.Ok));
         OperatorMetrics.Resources.WithLabels("MailRoute", "false").Set(desired.Routes.Count(v => !v.Ok));
