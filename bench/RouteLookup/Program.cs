@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using MailRelay.Contracts.Patterns;
+using MailRelay.Contracts.Routing;
 using MailRelay.Contracts.RoutingTable;
-using MailRelay.Relay.Routing;
 
 // Route look-up cost against table size: 10 vs 1,000 vs 100,000 routes (exact, domain and
 // wildcard senders, some recipient-restricted). Run: dotnet run -c Release --project bench/RouteLookup

@@ -59,7 +59,7 @@ routes:
     relay: {host: 127.0.0.3, port: $sink_port, tls: None}
 YAML
 dotnet src/Relay/bin/Release/net10.0/mailrelay.dll --listen 127.0.0.1:$relay_port --routes "$work/relay/routes.yaml" \
-  --credentials "$work/relay/none" --spool "$work/relay/spool" --delivery-concurrency "$s" >"$work/relay.log" 2>&1 &
+  --credentials "$work/relay/none" --spool "$work/relay/spool" --delivery-concurrency "$s" --destination-concurrency "$s" >"$work/relay.log" 2>&1 &
 relay_pid=$!; pids+=($relay_pid)
 until (exec 3<>/dev/tcp/127.0.0.1/$relay_port) 2>/dev/null; do sleep 0.1; done
 measure relay $relay_port

@@ -1,9 +1,9 @@
 using MailRelay.Contracts.Patterns;
+using MailRelay.Contracts.Routing;
 using MailRelay.Contracts.RoutingTable;
 using MailRelay.Relay.Cli;
 using MailRelay.Relay.Config;
 using MailRelay.Relay.Observability;
-using MailRelay.Relay.Routing;
 
 namespace MailRelay.Relay;
 
@@ -28,6 +28,10 @@ public static class Program
         try
         {
             table = RoutingTableYaml.Parse(File.ReadAllText(request.RoutesFile));
+            if (request.CredentialsDir is { } dir)
+            {
+                table = RelayConfigLoader.FailClosed(table, CredentialSet.Load(dir)); // what the relay itself would hold
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -64,11 +64,12 @@ public static class RelayHost
         services.AddSingleton(new ClientAccess(options.AllowedNetworks));
         services.AddSingleton(new Spool(options.SpoolDir));
         services.AddSingleton(TrustAnchors.Load(options.TrustCaFile));
-        services.AddSingleton(new RetryPolicy(options.RetryMin, options.RetryMax, options.MaxQueueLifetime));
+        services.AddSingleton(new RetryPolicy(options.RetryMin, options.RetryMax, options.MaxQueueLifetime) { DelayWarning = options.DelayWarning });
         services.AddSingleton(MxResolver.Create(options.DnsServer));
         services.AddSingleton(sp => new SmtpConnectionPool(sp.GetRequiredService<TimeProvider>()) { MaxIdlePerKey = options.DeliveryConcurrency });
         services.AddSingleton<RelayAgent>();
         services.AddSingleton<DirectAgent>();
+        services.AddSingleton(sp => new DestinationGate(options.DestinationConcurrency, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<DeliveryScheduler>(sp, options.DeliveryConcurrency, options.HostName));
         services.AddSingleton<IDeliveryQueue>(sp => sp.GetRequiredService<DeliveryScheduler>());
         services.AddSingleton<MailRelay.Relay.Receive.Protocol.IReceivePolicy>(sp => ActivatorUtilities.CreateInstance<ReceivePolicy>(sp, options.MaxRecipients));

@@ -11,4 +11,11 @@ public enum RouteAction
 
     /// <summary>Refuse at RCPT with 550 5.7.1.</summary>
     Reject,
+
+    /// <summary>
+    /// Fail closed: accept at RCPT, keep the mail queued and deferred with the route's hold reason,
+    /// never hand it to another route or the default action (a relay route whose credential is
+    /// missing or incomplete).
+    /// </summary>
+    Hold,
 }

@@ -44,10 +44,11 @@ public static partial class RouteValidator
         var senders = ParsePatterns("senders", doc.Senders, allowNullSender: true, required: true, errors);
         var recipients = ParsePatterns("recipients", doc.Recipients, allowNullSender: false, required: false, errors);
 
-        var actions = (doc.Relay is null ? 0 : 1) + (doc.Direct is null ? 0 : 1) + (doc.Reject is null ? 0 : 1);
+        var actions = (doc.Relay is null ? 0 : 1) + (doc.Direct is null ? 0 : 1) + (doc.Reject is null ? 0 : 1) + (doc.Hold is null ? 0 : 1);
         if (actions != 1)
         {
-            errors.Add($"exactly one of relay, direct or reject must be set ({actions} are)");
+            // hold is written by the operator, never by users (a MailRoute has no hold): named only when present
+            errors.Add($"exactly one of relay, direct or reject{(doc.Hold is null ? string.Empty : " (or hold)")} must be set ({actions} are)");
         }
 
         RelayTarget? relay = null;
@@ -61,11 +62,26 @@ public static partial class RouteValidator
             return null;
         }
 
-        var action = relay is not null ? RouteAction.Relay : doc.Direct is not null ? RouteAction.Direct : RouteAction.Reject;
+        var action = relay is not null ? RouteAction.Relay
+            : doc.Direct is not null ? RouteAction.Direct
+            : doc.Hold is not null ? RouteAction.Hold
+            : RouteAction.Reject;
         var rejectMessage = action == RouteAction.Reject
             ? (string.IsNullOrWhiteSpace(doc.Reject!.Message) ? Route.DefaultRejectMessage : doc.Reject.Message.Trim())
             : null;
-        return new Route(name, doc.Priority, created.ToUniversalTime(), senders, recipients, action, relay, rejectMessage);
+        var holdReason = action == RouteAction.Hold ? NormalizeHoldReason(doc.Hold!.Reason) : null;
+        return new Route(name, doc.Priority, created.ToUniversalTime(), senders, recipients, action, relay, rejectMessage, holdReason);
+    }
+
+    /// <summary>A hold reason on one line (it ends up in queue files, logs and bounces), the default when empty.</summary>
+    public static string NormalizeHoldReason(string? reason)
+    {
+        if (string.IsNullOrWhiteSpace(reason))
+        {
+            return Route.DefaultHoldReason;
+        }
+
+        return string.Join(' ', reason.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
     }
 
     /// <summary>True when <paramref name="name"/> can name a credential (a Secret key prefix).</summary>

@@ -45,6 +45,9 @@ public sealed class RouteDocument
 
     /// <summary>Set for a reject route.</summary>
     public RejectDocument? Reject { get; set; }
+
+    /// <summary>Set for a held route (fail closed: its mail waits in the queue).</summary>
+    public HoldDocument? Hold { get; set; }
 }
 
 /// <summary>The upstream of a relay route.</summary>
@@ -74,4 +77,11 @@ public sealed class RejectDocument
 {
     /// <summary>Text after <c>550 5.7.1</c>.</summary>
     public string? Message { get; set; }
+}
+
+/// <summary>A held route's reason (one line, names only, never a secret).</summary>
+public sealed class HoldDocument
+{
+    /// <summary>Why the route's mail waits; deferred recipients carry <c>held: REASON</c>.</summary>
+    public string? Reason { get; set; }
 }

@@ -100,7 +100,7 @@ public static class RoutingTableYaml
     {
         Name = r.Name,
         Priority = r.Priority,
-        Created = r.Created.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+        Created = r.Created == DateTimeOffset.UnixEpoch ? null : r.Created.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture), // absent stays absent
         Senders = r.Senders.Select(p => p.ToString()).ToList(),
         Recipients = r.Recipients.Count == 0 ? null : r.Recipients.Select(p => p.ToString()).ToList(),
         Relay = r.Relay is { } t
@@ -108,5 +108,6 @@ public static class RoutingTableYaml
             : null,
         Direct = r.Action == RouteAction.Direct ? new DirectDocument() : null,
         Reject = r.Action == RouteAction.Reject ? new RejectDocument { Message = r.RejectMessage } : null,
+        Hold = r.Action == RouteAction.Hold ? new HoldDocument { Reason = r.HoldReason } : null,
     };
 }

@@ -1,12 +1,28 @@
 using System.CommandLine;
 using MailRelay.CommandLine;
+using MailRelay.Contracts.Routing;
 
 namespace MailRelay.Operator.Cli;
 
-/// <summary>What <c>render</c> was asked: the files, the namespace written into the output, the trusted namespaces, whether to show secret values.</summary>
-public sealed record RenderOptions(IReadOnlyList<string> Files, string Namespace, IReadOnlySet<string> TrustedNamespaces, bool ShowSecrets);
+/// <summary>
+/// What <c>render</c> was asked: the files, the namespace written into the output, the trusted namespaces, whether to
+/// show secret values, and whether a Secret absent from the files is an error (else it is external: managed elsewhere).
+/// </summary>
+public sealed record RenderOptions(IReadOnlyList<string> Files, string Namespace, IReadOnlySet<string> TrustedNamespaces, bool ShowSecrets, bool RequireSecrets = false);
 
-/// <summary>The operator's command line: running the controller (root) and <c>render</c>.</summary>
+/// <summary>
+/// What <c>explain</c> was asked: resource files (<see cref="Files"/> not empty), else the live cluster of
+/// <see cref="Kubeconfig"/> (null: KUBECONFIG, ~/.kube/config, in-cluster); the envelope; the relay's default action.
+/// </summary>
+public sealed record ExplainOptions(
+    IReadOnlyList<string> Files,
+    string? Kubeconfig,
+    IReadOnlySet<string> TrustedNamespaces,
+    string From,
+    IReadOnlyList<string> To,
+    DefaultAction DefaultAction);
+
+/// <summary>The operator's command line: running the controller (root), <c>render</c> and <c>explain</c>.</summary>
 public static class OperatorCommandLine
 {
     /// <summary>The namespace when <c>--namespace</c> is not given and the pod's is unknown (and the one <c>render</c> writes).</summary>
@@ -34,10 +50,19 @@ public static class OperatorCommandLine
         ("--trusted-namespaces", null, "comma-separated namespaces whose MailRoutes may claim any sender, '*' and '<>' included (default: --namespace); other namespaces only what MailDomains grant them"),
     ];
 
-    /// <summary>The default of a root-command option in <see cref="RunOptions"/>.</summary>
-    public static string? Default(string name) => RunOptions.Single(o => o.Name == name).Default;
+    /// <summary>Options of <c>explain</c> beyond the root's: name, default, help. The only place their defaults are set.</summary>
+    public static readonly (string Name, string? Default, string Help)[] ExplainOptionTable =
+    [
+        ("--default-action", "direct", "direct|reject: the relay's --default-action, for mail that no route matches"),
+    ];
 
-    public static RootCommand Build(Func<OperatorOptions, CancellationToken, Task<int>> run, Func<RenderOptions, int> render)
+    /// <summary>The default of a root-command option in <see cref="RunOptions"/> (or of <c>explain</c>'s in <see cref="ExplainOptionTable"/>).</summary>
+    public static string? Default(string name) => RunOptions.Concat(ExplainOptionTable).Single(o => o.Name == name).Default;
+
+    public static RootCommand Build(
+        Func<OperatorOptions, CancellationToken, Task<int>> run,
+        Func<RenderOptions, int> render,
+        Func<ExplainOptions, CancellationToken, Task<int>>? explain = null)
     {
         var root = new RootCommand("MailRelayOperator: reconciles MailRoutes and RelayCredentials into the relay's ConfigMap and Secret.");
         var runOptions = RunOptions.ToDictionary(o => o.Name, o => EnvironmentOption.Text(o.Name, o.Default, o.Help));
@@ -64,16 +89,18 @@ public static class OperatorCommandLine
         var ns = EnvironmentOption.Text("--namespace", FallbackNamespace, "namespace written into the output");
         var trusted = EnvironmentOption.Text("--trusted-namespaces", null, RunOptions.Single(o => o.Name == "--trusted-namespaces").Help);
         var showSecrets = new Option<bool>("--show-secrets") { Description = "print credential values (base64) instead of redacting them" };
+        var requireSecrets = new Option<bool>("--require-secrets") { Description = "a credential's Secret missing from the files is an error (exit 1), as in a cluster; by default it is external (managed elsewhere: SealedSecrets, External Secrets), programmed as if present" };
         renderCommand.Options.Add(files);
         renderCommand.Options.Add(ns);
         renderCommand.Options.Add(trusted);
         renderCommand.Options.Add(showSecrets);
+        renderCommand.Options.Add(requireSecrets);
         renderCommand.SetAction(async (result, _) =>
         {
             try
             {
                 var @namespace = result.GetValue(ns)!;
-                return render(new RenderOptions(result.GetValue(files)!, @namespace, TrustedNamespaces(result.GetValue(trusted), @namespace), result.GetValue(showSecrets)));
+                return render(new RenderOptions(result.GetValue(files)!, @namespace, TrustedNamespaces(result.GetValue(trusted), @namespace), result.GetValue(showSecrets), result.GetValue(requireSecrets)));
             }
             catch (ArgumentException e)
             {
@@ -82,8 +109,61 @@ public static class OperatorCommandLine
             }
         });
         root.Subcommands.Add(renderCommand);
+        if (explain is not null)
+        {
+            root.Subcommands.Add(ExplainCommand(explain));
+        }
+
         return root;
     }
+
+    private static Command ExplainCommand(Func<ExplainOptions, CancellationToken, Task<int>> explain)
+    {
+        var command = new Command("explain", "Print the route a message would take, and why: over resource files (-f), else over the live cluster's resources (--kubeconfig).");
+        var files = new Option<string[]>("-f", "--filename") { Description = "files or directories of resources, as for render (without -f: the live cluster)", AllowMultipleArgumentsPerToken = true };
+        var kubeconfig = EnvironmentOption.Text("--kubeconfig", Default("--kubeconfig"), RunOptions.Single(o => o.Name == "--kubeconfig").Help);
+        var ns = EnvironmentOption.Text("--namespace", FallbackNamespace, "the operator's namespace: the trusted one unless --trusted-namespaces");
+        var trusted = EnvironmentOption.Text("--trusted-namespaces", Default("--trusted-namespaces"), RunOptions.Single(o => o.Name == "--trusted-namespaces").Help);
+        var from = new Option<string>("--from") { Description = "envelope sender (use '<>' for the null sender)", Required = true };
+        var to = new Option<string[]>("--to") { Description = "recipient (repeatable)", Required = true, AllowMultipleArgumentsPerToken = true };
+        var defaultAction = EnvironmentOption.Text("--default-action", Default("--default-action"), ExplainOptionTable.Single(o => o.Name == "--default-action").Help);
+        foreach (var option in new Option[] { files, kubeconfig, ns, trusted, from, to, defaultAction })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (result, ct) =>
+        {
+            try
+            {
+                var fileList = result.GetValue(files) ?? [];
+                var config = result.GetValue(kubeconfig) is { Length: > 0 } k ? k : null;
+                if (fileList.Length > 0 && result.GetResult(kubeconfig) is { Implicit: false })
+                {
+                    throw new ArgumentException("-f and --kubeconfig exclude each other: explain reads resource files or the live cluster");
+                }
+
+                var @namespace = result.GetValue(ns)!;
+                return await explain(
+                    new ExplainOptions(fileList, config, TrustedNamespaces(result.GetValue(trusted), @namespace), result.GetValue(from)!, result.GetValue(to)!, ParseDefaultAction(result.GetValue(defaultAction)!)),
+                    ct);
+            }
+            catch (ArgumentException e)
+            {
+                await Console.Error.WriteLineAsync("error: " + e.Message);
+                return 2;
+            }
+        });
+        return command;
+    }
+
+    /// <summary>The relay's <c>--default-action</c>: direct or reject.</summary>
+    public static DefaultAction ParseDefaultAction(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "direct" => DefaultAction.Direct,
+        "reject" => DefaultAction.Reject,
+        _ => throw new ArgumentException($"--default-action: '{text}' is not direct or reject"),
+    };
 
     /// <summary>Turns option texts into checked options; an option without a value takes its default from <see cref="RunOptions"/>.</summary>
     public static OperatorOptions Bind(Func<string, string?> value)

@@ -23,4 +23,12 @@ public sealed record ClusterSnapshot(
 
     /// <summary>Namespaces whose MailRoutes may claim any sender pattern (<c>--trusted-namespaces</c>); required, so no caller trusts by omission.</summary>
     public required IReadOnlySet<string> TrustedNamespaces { get; init; }
+
+    /// <summary>
+    /// Whether a Secret absent from <see cref="Secrets"/> is managed elsewhere (render and explain over files:
+    /// SealedSecrets, External Secrets): its RelayCredential is then <c>SecretExternal</c> — programmed as if
+    /// the Secret were present, its values left out. False for the operator (and <c>render --require-secrets</c>):
+    /// an absent Secret does not exist.
+    /// </summary>
+    public bool SecretsElsewhere { get; init; }
 }

@@ -15,4 +15,10 @@ public sealed record DesiredRelayConfig(
 {
     /// <summary>One verdict per MailDomain (condition Ready), by name.</summary>
     public IReadOnlyList<DomainVerdict> Domains { get; init; } = [];
+
+    /// <summary>
+    /// Credentials of programmed routes whose Secret is managed elsewhere (<see cref="ClusterSnapshot.SecretsElsewhere"/>):
+    /// credential name -> <c>namespace/secret</c>. Their keys are absent from <see cref="SecretData"/> and the hash.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ExternalCredentials { get; init; } = new Dictionary<string, string>();
 }

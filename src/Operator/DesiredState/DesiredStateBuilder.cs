@@ -10,7 +10,9 @@ namespace MailRelay.Operator.DesiredState;
 /// Secrets, MailDomains and the trusted namespaces to the relay's routing table, credentials,
 /// config hash and a verdict per resource (MailDomains and sender grants: <see cref="SenderGrants"/>).
 /// Deterministic: the same resources give byte-identical output. One bad resource never blocks
-/// the others: it gets a False condition and is left out.
+/// the others: it gets a False condition and is left out (InvalidSpec, NotPermitted, Conflicted),
+/// except a route whose credential is missing or incomplete: it keeps its claim and is programmed
+/// with the hold action (fail closed).
 /// </summary>
 public static class DesiredStateBuilder
 {
@@ -19,6 +21,7 @@ public static class DesiredStateBuilder
         var grants = SenderGrants.Evaluate(snapshot);
         var credentialVerdicts = new List<Verdict>();
         var resolved = new Dictionary<string, (string User, string Password)>(StringComparer.Ordinal);
+        var external = new Dictionary<string, string>(StringComparer.Ordinal); // credential name -> its Secret, not among the files
         foreach (var credential in snapshot.Credentials.OrderBy(ResourceKey.Of, StringComparer.Ordinal))
         {
             var (verdict, value) = Resolve(credential, snapshot);
@@ -26,6 +29,10 @@ public static class DesiredStateBuilder
             if (value is { } v)
             {
                 resolved[RouteSpecMapper.CredentialName(verdict.Namespace, verdict.Name)] = v;
+            }
+            else if (verdict.Reason == ConditionReasons.SecretExternal)
+            {
+                external[RouteSpecMapper.CredentialName(verdict.Namespace, verdict.Name)] = verdict.Namespace + "/" + credential.Spec.SecretRef.Name;
             }
         }
 
@@ -57,28 +64,6 @@ public static class DesiredStateBuilder
                 continue;
             }
 
-            if (route.Spec.Relay?.CredentialRef is { } credentialRef)
-            {
-                if (!credentialsByKey.TryGetValue(ns + "/" + credentialRef.Name, out var credentialVerdict))
-                {
-                    routeVerdicts.Add(Reject(ConditionReasons.CredentialNotFound,
-                        $"RelayCredential {ns}/{credentialRef.Name} does not exist (a MailRoute can only use a RelayCredential in its own namespace)"));
-                    continue;
-                }
-
-                if (!credentialVerdict.Ok)
-                {
-                    // No Secret means no credential to be had (CredentialNotFound, as for a missing
-                    // RelayCredential); a Secret without the keys is a credential not ready yet.
-                    var reason = credentialVerdict.Reason == ConditionReasons.SecretNotFound
-                        ? ConditionReasons.CredentialNotFound
-                        : ConditionReasons.CredentialNotReady;
-                    routeVerdicts.Add(Reject(reason,
-                        $"RelayCredential {ns}/{credentialRef.Name} is not ready: {credentialVerdict.Reason}: {credentialVerdict.Message}"));
-                    continue;
-                }
-            }
-
             var keys = ClaimKeys(mapped).ToList();
             var winner = keys.Select(k => claims.GetValueOrDefault(k)).FirstOrDefault(w => w is not null);
             if (winner is not null)
@@ -91,9 +76,20 @@ public static class DesiredStateBuilder
                 continue;
             }
 
+            // From here on the route keeps its claim: programmed as asked, or held (fail closed).
             foreach (var k in keys)
             {
                 claims[k] = mapped.Name;
+            }
+
+            if (CredentialProblem(route, ns, credentialsByKey) is { } problem)
+            {
+                var held = mapped.AsHeld(problem.Reason + ": " + problem.Message);
+                accepted.Add(held);
+                routeVerdicts.Add(new Verdict(ns, route.Metadata.Name, generation, false, problem.Reason,
+                    problem.Message + "; the route is held: its mail is accepted and queued, never sent another way, until the credential is back",
+                    held.ActionText, HoldReason: held.HoldReason));
+                continue;
             }
 
             accepted.Add(mapped);
@@ -104,25 +100,41 @@ public static class DesiredStateBuilder
 
         var routesYaml = RoutingTableYaml.Render(new RoutingTable(accepted));
         var secretData = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
+        var externalUsed = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var name in new RoutingTable(accepted).CredentialNames)
         {
-            var (user, password) = resolved[name];
-            secretData[name + ".username"] = Encoding.UTF8.GetBytes(user);
-            secretData[name + ".password"] = Encoding.UTF8.GetBytes(password);
+            if (!resolved.TryGetValue(name, out var value))
+            {
+                externalUsed[name] = external[name]; // accepted with a credential: resolved, or external
+                continue;
+            }
+
+            secretData[name + ".username"] = Encoding.UTF8.GetBytes(value.User);
+            secretData[name + ".password"] = Encoding.UTF8.GetBytes(value.Password);
         }
 
         return new DesiredRelayConfig(
             routesYaml,
             secretData,
-            Hash(routesYaml, secretData),
+            Hash(accepted, secretData),
             routeVerdicts.OrderBy(v => v.Key, StringComparer.Ordinal).ToList(),
             credentialVerdicts)
         {
             Domains = grants.Verdicts,
+            ExternalCredentials = externalUsed,
         };
     }
 
-    /// <summary>The config hash: SHA-256 over the routing table and every credential key and value.</summary>
+    /// <summary>
+    /// The config hash: SHA-256 over the routing table as the resources' files define it — every route's
+    /// <c>created</c> left out, since a creationTimestamp is set by the API server, never by a file
+    /// (docs/api.md: render and the operator give the same hash for the same resources) — and every
+    /// credential key and value.
+    /// </summary>
+    public static string Hash(IEnumerable<Route> routes, IReadOnlyDictionary<string, byte[]> secretData) =>
+        Hash(RoutingTableYaml.Render(new RoutingTable(routes.Select(r => r with { Created = DateTimeOffset.UnixEpoch }).ToList())), secretData);
+
+    /// <summary>SHA-256 over a routing table's text and every credential key and value.</summary>
     public static string Hash(string routesYaml, IReadOnlyDictionary<string, byte[]> secretData)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -146,6 +158,14 @@ public static class DesiredStateBuilder
         var passwordKey = credential.Spec.SecretRef.PasswordKey ?? SecretKeysReference.DefaultPasswordKey;
         if (string.IsNullOrEmpty(secretName) || !snapshot.Secrets.TryGetValue((ns, secretName), out var secret))
         {
+            // The one place an absent Secret is told apart: among files (render, explain -f) it is managed
+            // elsewhere and the credential is programmed as if present; in a cluster it does not exist.
+            if (snapshot.SecretsElsewhere && !string.IsNullOrEmpty(secretName))
+            {
+                return (new Verdict(ns, name, generation, true, ConditionReasons.SecretExternal,
+                    $"Secret {ns}/{secretName} is not among the files: taken as managed elsewhere (e.g. a SealedSecret or an ExternalSecret) and programmed as if present; its values are not rendered"), null);
+            }
+
             return (new Verdict(ns, name, generation, false, ConditionReasons.SecretNotFound, $"Secret {ns}/{secretName} does not exist"), null);
         }
 
@@ -159,6 +179,36 @@ public static class DesiredStateBuilder
         var user = Encoding.UTF8.GetString(secret.Data![userKey]).TrimEnd('\r', '\n');
         var password = Encoding.UTF8.GetString(secret.Data[passwordKey]).TrimEnd('\r', '\n');
         return (new Verdict(ns, name, generation, true, ConditionReasons.Resolved, $"username and password read from Secret {ns}/{secretName}"), (user, password));
+    }
+
+    /// <summary>
+    /// Why a relay route's credential cannot be had, or null: no RelayCredential of that name in the
+    /// route's namespace, or its Secret missing (CredentialNotFound), or a key missing (CredentialNotReady).
+    /// </summary>
+    private static (string Reason, string Message)? CredentialProblem(MailRoute route, string ns, IReadOnlyDictionary<string, Verdict> credentialsByKey)
+    {
+        if (route.Spec.Relay?.CredentialRef is not { } credentialRef)
+        {
+            return null;
+        }
+
+        if (!credentialsByKey.TryGetValue(ns + "/" + credentialRef.Name, out var credentialVerdict))
+        {
+            return (ConditionReasons.CredentialNotFound,
+                $"RelayCredential {ns}/{credentialRef.Name} does not exist (a MailRoute can only use a RelayCredential in its own namespace)");
+        }
+
+        if (credentialVerdict.Ok)
+        {
+            return null;
+        }
+
+        // No Secret means no credential to be had (CredentialNotFound, as for a missing
+        // RelayCredential); a Secret without the keys is a credential not ready yet.
+        var reason = credentialVerdict.Reason == ConditionReasons.SecretNotFound
+            ? ConditionReasons.CredentialNotFound
+            : ConditionReasons.CredentialNotReady;
+        return (reason, $"RelayCredential {ns}/{credentialRef.Name} is not ready: {credentialVerdict.Reason}: {credentialVerdict.Message}");
     }
 
     /// <summary><c>tls: Encrypt</c> with a credential: the password goes to whoever answers with any certificate.</summary>

@@ -5,7 +5,9 @@ namespace MailRelay.Operator.DesiredState;
 /// <summary>
 /// The status each resource should carry, from the desired config and the relay workload:
 /// Accepted and Ready are the verdicts; Programmed is True once an accepted route is in the
-/// config the relay workload carries, False while the workload does not exist or the route is not accepted.
+/// config the relay workload carries (reason Held for a route programmed with the hold action: not
+/// accepted for want of its credential, yet in the table), False while the workload does not exist or
+/// the route is not accepted and not held.
 /// </summary>
 public static class StatusPolicy
 {
@@ -31,11 +33,14 @@ public static class StatusPolicy
     public static DesiredRouteStatus Route(Verdict verdict, string configHash, RelayWorkload workload)
     {
         var workloadRef = workload.Kind + "/" + workload.Name;
-        var programmed = !verdict.Ok
+        var held = verdict.HoldReason is not null;
+        var programmed = !verdict.Ok && !held
             ? new DesiredCondition(ConditionTypes.Programmed, false, ConditionReasons.NotAccepted, "the route is not accepted")
             : !workload.Exists
                 ? new DesiredCondition(ConditionTypes.Programmed, false, ConditionReasons.RelayWorkloadNotFound, $"{workloadRef} does not exist in {workload.Namespace}")
-                : new DesiredCondition(ConditionTypes.Programmed, true, ConditionReasons.Programmed, $"in relay config {configHash}, carried by {workloadRef}");
+                : held
+                    ? new DesiredCondition(ConditionTypes.Programmed, true, ConditionReasons.Held, $"held in relay config {configHash}, carried by {workloadRef}: its mail is accepted and queued until the credential is back")
+                    : new DesiredCondition(ConditionTypes.Programmed, true, ConditionReasons.Programmed, $"in relay config {configHash}, carried by {workloadRef}");
         return new DesiredRouteStatus(
             verdict.Key,
             verdict.Generation,

@@ -47,6 +47,12 @@ public static class ConditionReasons
     /// <summary>Programmed=True.</summary>
     public const string Programmed = "Programmed";
 
+    /// <summary>
+    /// Programmed=True for a route kept in the relay config with the hold action: its credential is
+    /// missing or incomplete, so its mail is accepted and queued, and waits until the credential is back.
+    /// </summary>
+    public const string Held = "Held";
+
     /// <summary>Programmed=False because Accepted is False.</summary>
     public const string NotAccepted = "NotAccepted";
 
@@ -61,6 +67,9 @@ public static class ConditionReasons
 
     /// <summary>The Secret lacks the username or password key.</summary>
     public const string KeyMissing = "KeyMissing";
+
+    /// <summary>render/explain only: the Secret is not among the files (managed elsewhere); the credential is programmed as if present.</summary>
+    public const string SecretExternal = "SecretExternal";
 
     /// <summary>MailDomain Ready=True: the grant is in effect.</summary>
     public const string Ready = "Ready";

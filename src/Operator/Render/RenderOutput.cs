@@ -38,6 +38,7 @@ public static class RenderOutput
         if (showSecrets)
         {
             text.Append(KubernetesYaml.Serialize(Secret(desired, secretName, @namespace)).TrimEnd()).Append('\n');
+            External(text, desired);
         }
         else
         {
@@ -50,9 +51,17 @@ public static class RenderOutput
                 text.Append("  ").Append(key).Append(": <redacted: ").Append(value.Length).Append(" bytes, sha256:")
                     .Append(Convert.ToHexStringLower(SHA256.HashData(value))[..12]).Append(">\n");
             }
+
+            External(text, desired);
         }
 
-        text.Append("---\n# config hash: ").Append(desired.ConfigHash).Append('\n');
+        text.Append("---\n# config hash: ").Append(desired.ConfigHash);
+        if (desired.ExternalCredentials.Count > 0)
+        {
+            text.Append(" (without the values of the external credentials: the operator's hash includes them and differs)");
+        }
+
+        text.Append('\n');
         foreach (var v in desired.Domains)
         {
             text.Append("# MailDomain ").Append(v.Name).Append(": Ready=").Append(v.Ok ? "True" : "False").Append(' ').Append(v.Reason).Append(": ").Append(v.Message).Append('\n');
@@ -69,6 +78,16 @@ public static class RenderOutput
         }
 
         return text.ToString();
+    }
+
+    /// <summary>The keys the operator will add from Secrets that are not among the files.</summary>
+    private static void External(StringBuilder text, DesiredRelayConfig desired)
+    {
+        foreach (var (name, secret) in desired.ExternalCredentials)
+        {
+            text.Append("# external: ").Append(name).Append(".username and ").Append(name).Append(".password from Secret ")
+                .Append(secret).Append(", not among the files (managed elsewhere); the operator adds them\n");
+        }
     }
 
     private static Dictionary<string, string> ManagedBy() => new() { ["app.kubernetes.io/managed-by"] = "mailrelay-operator" };

@@ -21,7 +21,17 @@ public sealed record BounceRequest(
     IReadOnlyList<QueueRecipient> Failed,
     bool ReturnFull,
     string ReportingHost,
-    DateTimeOffset Now);
+    DateTimeOffset Now)
+{
+    /// <summary>
+    /// A delay warning rather than a failure: the recipients in <see cref="Failed"/> are still being
+    /// retried (Action: delayed, a 4.x.x status, headers returned only), until <see cref="RetryUntil"/>.
+    /// </summary>
+    public bool Delayed { get; init; }
+
+    /// <summary>When the relay gives up on a delayed message (Will-Retry-Until).</summary>
+    public DateTimeOffset? RetryUntil { get; init; }
+}
 
 /// <summary>
 /// The pure bounce step (Postfix's bounce daemon): an RFC 3464 delivery status notification for
@@ -40,7 +50,7 @@ public static partial class DeliveryStatusNotice
         var notice = new MimeMessage();
         notice.From.Add(new MailboxAddress("Mail Delivery System", "MAILER-DAEMON@" + request.ReportingHost));
         notice.To.Add(new MailboxAddress(string.Empty, request.Sender));
-        notice.Subject = "Undelivered Mail Returned to Sender";
+        notice.Subject = request.Delayed ? "Delayed Mail (still being retried)" : "Undelivered Mail Returned to Sender";
         notice.Date = request.Now;
         notice.MessageId = MimeKit.Utils.MimeUtils.GenerateMessageId(request.ReportingHost);
         notice.Headers.Add("Auto-Submitted", "auto-replied"); // RFC 3834: no auto-replies to this
@@ -54,7 +64,7 @@ public static partial class DeliveryStatusNotice
             new TextPart("plain") { Text = HumanText(request), ContentTransferEncoding = ContentEncoding.QuotedPrintable },
             Status(request),
         };
-        report.Add(request.ReturnFull ? new MessagePart("rfc822") { Message = original } : Headers(original));
+        report.Add(request.ReturnFull && !request.Delayed ? new MessagePart("rfc822") { Message = original } : Headers(original));
         notice.Body = report;
         return notice;
     }
@@ -82,14 +92,27 @@ public static partial class DeliveryStatusNotice
         return basic.Success ? basic.Groups[1].Value[0] + ".0.0" : "5.0.0";
     }
 
+    // A delayed recipient's status is temporary whatever its last result says.
+    private static string DelayedStatus(string? detail) => StatusCode(detail) is ['4', ..] code ? code : "4.0.0";
+
     private static string HumanText(BounceRequest request)
     {
         var text = new StringBuilder()
             .Append("This is the mail relay at ").Append(request.ReportingHost).AppendLine(".")
-            .AppendLine()
-            .AppendLine("Your message could not be delivered to the recipients below; it will not be")
-            .AppendLine("tried again. The reason follows each recipient.")
             .AppendLine();
+        if (request.Delayed)
+        {
+            text.AppendLine("Your message could not be delivered yet to the recipients below. This is a")
+                .Append("warning only: it is still being retried, until ").Append(request.RetryUntil?.ToString("u", CultureInfo.InvariantCulture) ?? "the queue lifetime ends").AppendLine(",")
+                .AppendLine("and you need not send it again. The last reason follows each recipient.");
+        }
+        else
+        {
+            text.AppendLine("Your message could not be delivered to the recipients below; it will not be")
+                .AppendLine("tried again. The reason follows each recipient.");
+        }
+
+        text.AppendLine();
         foreach (var r in request.Failed)
         {
             text.Append('<').Append(r.Address).Append(">: ").AppendLine(r.LastResult ?? "delivery failed");
@@ -113,8 +136,8 @@ public static partial class DeliveryStatusNotice
             var group = new HeaderList
             {
                 { "Final-Recipient", "rfc822; " + r.Address },
-                { "Action", "failed" },
-                { "Status", StatusCode(r.LastResult) },
+                { "Action", request.Delayed ? "delayed" : "failed" },
+                { "Status", request.Delayed ? DelayedStatus(r.LastResult) : StatusCode(r.LastResult) },
             };
             if (r.LastResult is { } detail && DiagnosticReply().Match(detail) is { Success: true } reply)
             {
@@ -126,6 +149,10 @@ public static partial class DeliveryStatusNotice
             }
 
             group.Add("Last-Attempt-Date", MimeKit.Utils.DateUtils.FormatDate(request.Now));
+            if (request.Delayed && request.RetryUntil is { } until)
+            {
+                group.Add("Will-Retry-Until", MimeKit.Utils.DateUtils.FormatDate(until));
+            }
             status.StatusGroups.Add(group);
         }
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using MailRelay.CommandLine;
-using MailRelay.Relay.Routing;
+using MailRelay.Contracts.Routing;
 
 namespace MailRelay.Relay.Cli;
 
@@ -32,7 +32,9 @@ public static class RelayCommandLine
         ("--retry-min", "300s", "first retry delay after a temporary failure"),
         ("--retry-max", "4000s", "longest retry delay"),
         ("--max-queue-lifetime", "5d", "how long a message may stay queued"),
+        ("--delay-warning", "0s", "tell the sender once when a message is still queued after this long (0: never; Postfix's delay_warning_time)"),
         ("--delivery-concurrency", "8", "deliveries in flight at once"),
+        ("--destination-concurrency", "4", "deliveries in flight to one next hop (a relay host:port, or a recipient domain): a slow one never takes every worker"),
         ("--reload-interval", "2s", "how often routes and credentials are checked for changes"),
         ("--hostname", null, "name used in the greeting and Received headers (default: the host name)"),
         ("--smtp-timeout", "60s", "timeout of one upstream SMTP command"),
@@ -79,7 +81,9 @@ public static class RelayCommandLine
         var from = new Option<string>("--from") { Description = "envelope sender (use '<>' for the null sender)", Required = true };
         var to = new Option<string[]>("--to") { Description = "recipient (repeatable)", Required = true, AllowMultipleArgumentsPerToken = true };
         var defaultAction = EnvironmentOption.Text("--default-action", Default("--default-action"), "direct|reject for mail that no route matches");
+        var credentials = new Option<string?>("--credentials") { Description = "credentials directory: a relay route whose credential files are missing there is shown held, as the relay holds it" };
         explainCommand.Options.Add(routes);
+        explainCommand.Options.Add(credentials);
         explainCommand.Options.Add(from);
         explainCommand.Options.Add(to);
         explainCommand.Options.Add(defaultAction);
@@ -88,7 +92,7 @@ public static class RelayCommandLine
             try
             {
                 var action = ParseDefaultAction(result.GetValue(defaultAction)!);
-                return explain(new ExplainRequest(result.GetValue(routes)!, result.GetValue(from)!, result.GetValue(to)!, action));
+                return explain(new ExplainRequest(result.GetValue(routes)!, result.GetValue(from)!, result.GetValue(to)!, action, result.GetValue(credentials)));
             }
             catch (ArgumentException e)
             {
@@ -132,7 +136,9 @@ public static class RelayCommandLine
             RetryMin = OptionValues.Duration("--retry-min", Text("--retry-min")),
             RetryMax = OptionValues.Duration("--retry-max", Text("--retry-max")),
             MaxQueueLifetime = OptionValues.Duration("--max-queue-lifetime", Text("--max-queue-lifetime")),
+            DelayWarning = OptionValues.Duration("--delay-warning", Text("--delay-warning")),
             DeliveryConcurrency = OptionValues.Integer("--delivery-concurrency", Text("--delivery-concurrency"), 1, 1000),
+            DestinationConcurrency = OptionValues.Integer("--destination-concurrency", Text("--destination-concurrency"), 1, 1000),
             ReloadInterval = OptionValues.Duration("--reload-interval", Text("--reload-interval")),
             HostName = Opt("--hostname") ?? Dns.GetHostName(),
             SmtpTimeout = OptionValues.Duration("--smtp-timeout", Text("--smtp-timeout")),
@@ -168,4 +174,4 @@ public static class RelayCommandLine
 }
 
 /// <summary>The arguments of <c>explain</c>.</summary>
-public sealed record ExplainRequest(string RoutesFile, string From, IReadOnlyList<string> To, DefaultAction DefaultAction);
+public sealed record ExplainRequest(string RoutesFile, string From, IReadOnlyList<string> To, DefaultAction DefaultAction, string? CredentialsDir = null);

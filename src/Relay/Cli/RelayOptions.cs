@@ -1,5 +1,5 @@
 using System.Net;
-using MailRelay.Relay.Routing;
+using MailRelay.Contracts.Routing;
 
 namespace MailRelay.Relay.Cli;
 
@@ -60,8 +60,14 @@ public sealed record RelayOptions
     /// <summary>How long a message may stay queued before it fails permanently.</summary>
     public required TimeSpan MaxQueueLifetime { get; init; }
 
+    /// <summary>After how long in the queue the sender is told once that a message is delayed (zero: never).</summary>
+    public required TimeSpan DelayWarning { get; init; }
+
     /// <summary>Deliveries in flight at once.</summary>
     public required int DeliveryConcurrency { get; init; }
+
+    /// <summary>Deliveries in flight to one destination.</summary>
+    public required int DestinationConcurrency { get; init; }
 
     /// <summary>How often the routes file and the credentials are checked for changes.</summary>
     public required TimeSpan ReloadInterval { get; init; }

@@ -1,5 +1,5 @@
+using MailRelay.Contracts.Routing;
 using MailRelay.Contracts.RoutingTable;
-using MailRelay.Relay.Routing;
 
 namespace MailRelay.Relay.Config;
 

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
+using MailRelay.Contracts.Routing;
 using MailRelay.Contracts.RoutingTable;
-using MailRelay.Relay.Routing;
 
 namespace MailRelay.Relay.Config;
 
@@ -15,17 +15,20 @@ public static class RelayConfigLoader
         return Convert.ToHexStringLower(bytes)[..16];
     }
 
-    /// <summary>Builds a config; throws <see cref="RoutingTableException"/> when the table is invalid or refers to missing credentials.</summary>
+    /// <summary>
+    /// Builds a config; throws <see cref="RoutingTableException"/> when the table is invalid. A relay
+    /// route whose credential files are not in the credentials directory is held (fail closed: its
+    /// mail waits, it is never sent without AUTH nor another way).
+    /// </summary>
     public static RelayConfig Build(string routesText, CredentialSet credentials, DefaultAction defaultAction)
     {
-        var table = RoutingTableYaml.Parse(routesText);
-        var missing = table.CredentialNames.Where(n => credentials.Find(n) is null).ToList();
-        if (missing.Count > 0)
-        {
-            throw new RoutingTableException(missing.Select(n =>
-                $"credential '{n}' is referenced by a route but '{n}{CredentialSet.UsernameSuffix}'/'{n}{CredentialSet.PasswordSuffix}' are not in the credentials directory").ToList());
-        }
-
+        var table = FailClosed(RoutingTableYaml.Parse(routesText), credentials);
         return new RelayConfig(new RouteResolver(new RouteIndex(table), defaultAction), credentials, VersionOf(routesText, credentials));
     }
+
+    /// <summary>The table with every relay route whose credential is not in <paramref name="credentials"/> turned into a hold route.</summary>
+    public static RoutingTable FailClosed(RoutingTable table, CredentialSet credentials) =>
+        new(table.Routes.Select(r => r.Relay?.Credential is { } name && credentials.Find(name) is null
+            ? r.AsHeld($"credential '{name}' is not in the relay's credentials directory (files '{name}{CredentialSet.UsernameSuffix}' and '{name}{CredentialSet.PasswordSuffix}')")
+            : r).ToList());
 }

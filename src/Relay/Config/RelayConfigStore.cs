@@ -18,6 +18,12 @@ public sealed class RelayConfigStore(RelayOptions options, ILogger<RelayConfigSt
     /// <summary>The configuration in force, or null before the first good load.</summary>
     public RelayConfig? Current => Volatile.Read(ref _current);
 
+    /// <summary>
+    /// Raised after a new configuration was swapped in (<see cref="Current"/> is already the new one),
+    /// e.g. for the queue to release mail a hold route kept.
+    /// </summary>
+    public event Action<RelayConfig>? Changed;
+
     /// <summary>The error of the last attempted load, or null when it succeeded.</summary>
     public string? LastError { get; private set; }
 
@@ -56,6 +62,12 @@ public sealed class RelayConfigStore(RelayOptions options, ILogger<RelayConfigSt
                 logger.LogInformation(
                     "Loaded routing table version {Version}: {Routes} route(s), {Credentials}",
                     config.Version, config.Table.Routes.Count, credentials);
+                foreach (var held in config.Table.Routes.Where(r => r.Action == RouteAction.Hold))
+                {
+                    logger.LogWarning("Route {Route} is held: its mail is accepted and queued, not delivered ({Reason})", held.Name, held.HoldReason);
+                }
+
+                Changed?.Invoke(config);
                 return true;
             }
             catch (RoutingTableException e)

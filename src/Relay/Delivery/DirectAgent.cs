@@ -77,6 +77,6 @@ public sealed class DirectAgent(RelayOptions options, MxResolver mx, ILogger<Dir
             }
         }
 
-        return request.Recipients.Select(r => RecipientResult.Deferred(r, lastError)).ToList();
+        return request.Recipients.Select(r => RecipientResult.Deferred(r, lastError) with { Unreachable = true }).ToList();
     }
 }

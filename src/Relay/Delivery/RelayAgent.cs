@@ -30,11 +30,12 @@ public sealed class RelayAgent(RelayOptions options, TrustAnchors anchors, SmtpC
         {
             var pooled = pool.Rent(key);
             var client = pooled ?? new RecordingSmtpClient();
+            var reached = pooled is not null;
             try
             {
                 if (pooled is null)
                 {
-                    await ConnectAsync(client, target, credential, ct);
+                    await ConnectAsync(client, target, credential, () => reached = true, ct);
                 }
 
                 var results = await MessageTransmitter.SendAsync(client, request, target.RecipientsPerTransaction, ct);
@@ -50,22 +51,28 @@ public sealed class RelayAgent(RelayOptions options, TrustAnchors anchors, SmtpC
                 SmtpConnectionPool.Close(client);
                 var detail = $"{target.Host}:{target.Port}: {SmtpFailure.Describe(e)}";
                 logger.LogWarning("Delivery of {Id} via route {Route} failed: {Detail}", request.MessageId, request.RouteName, detail);
-                return SmtpFailure.IsPermanent(e)
-                    ? request.Recipients.Select(r => RecipientResult.Failed(r, detail)).ToList()
-                    : Defer(request, detail);
+                if (SmtpFailure.IsPermanent(e))
+                {
+                    return request.Recipients.Select(r => RecipientResult.Failed(r, detail)).ToList();
+                }
+
+                // No connection or no greeting: the destination is unreachable (a TLS or AUTH problem is not that).
+                var unreachable = !reached && SmtpFailure.IsConnectionFailure(e) && e is not MailKit.Security.SslHandshakeException;
+                return request.Recipients.Select(r => RecipientResult.Deferred(r, detail) with { Unreachable = unreachable }).ToList();
             }
         }
 
         return Defer(request, $"{target.Host}:{target.Port}: connection lost twice");
     }
 
-    private async Task ConnectAsync(RecordingSmtpClient client, RelayTarget target, System.Net.NetworkCredential? credential, CancellationToken ct)
+    private async Task ConnectAsync(RecordingSmtpClient client, RelayTarget target, System.Net.NetworkCredential? credential, Action reached, CancellationToken ct)
     {
         client.Timeout = (int)options.SmtpTimeout.TotalMilliseconds;
         client.CheckCertificateRevocation = false;
         client.ServerCertificateValidationCallback = TlsPolicy.Validator(target.Tls, anchors);
         client.LocalDomain = options.HostName;
         var socket = await SmtpSocket.ConnectAsync(target.Host, target.Port, options.SmtpTimeout, ct);
+        client.Connected += (_, _) => reached(); // greeting, EHLO and any STARTTLS done
         await client.ConnectAsync(socket, target.Host, target.Port, TlsPolicy.SocketOptions(target.Tls, target.ImplicitTls), ct);
 
         if (target.RequiresTls && !client.IsSecure)

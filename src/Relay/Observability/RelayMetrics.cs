@@ -29,6 +29,10 @@ public static class RelayMetrics
     public static readonly Counter Bounces = Metrics.CreateCounter(
         "mailrelay_bounces_total", "Delivery status notices (bounces) queued to the senders of failed mail.");
 
+    /// <summary>Delay warnings queued (--delay-warning).</summary>
+    public static readonly Counter DelayWarnings = Metrics.CreateCounter(
+        "mailrelay_delay_warnings_total", "Delay warnings (delivery status notices, Action: delayed) queued to the senders of mail still pending.");
+
     /// <summary>Failed client SMTP AUTH attempts.</summary>
     public static readonly Counter AuthFailures = Metrics.CreateCounter(
         "mailrelay_auth_failures_total", "Failed client SMTP AUTH attempts (each is logged with the client and user).");
@@ -36,6 +40,10 @@ public static class RelayMetrics
     /// <summary>Messages set aside because they could not be processed at all.</summary>
     public static readonly Counter Quarantined = Metrics.CreateCounter(
         "mailrelay_quarantined_total", "Messages moved to the spool's quarantine/ because they could not be processed.");
+
+    /// <summary>Queued messages a hold route keeps (fail closed), per route; the queue's held index is the state, this reports it.</summary>
+    public static readonly Gauge HeldMessages = Metrics.CreateGauge(
+        "mailrelay_held_messages", "Queued messages held by a hold route (credential missing), per route; delivered at once when the route is released.", "route");
 
     /// <summary>Messages in the queue.</summary>
     public static readonly Gauge QueueDepth = Metrics.CreateGauge(

@@ -19,4 +19,8 @@ public sealed record AttemptOutcome(
     IReadOnlyList<QueueRecipient> NewlyFailed,
     IReadOnlyList<QueueRecipient> Expired,
     bool Done,
-    DateTimeOffset? NextAttemptAt);
+    DateTimeOffset? NextAttemptAt)
+{
+    /// <summary>Recipients still pending whose sender is to be warned of the delay now (once per message).</summary>
+    public IReadOnlyList<QueueRecipient> Delayed { get; init; } = [];
+}

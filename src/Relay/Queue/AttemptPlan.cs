@@ -1,5 +1,5 @@
+using MailRelay.Contracts.Routing;
 using MailRelay.Relay.Delivery;
-using MailRelay.Relay.Routing;
 
 namespace MailRelay.Relay.Queue;
 
@@ -15,7 +15,7 @@ public sealed record RouteResults(string Route, IReadOnlyList<RecipientResult> R
 
 /// <summary>What one attempt will do with a queue entry.</summary>
 /// <param name="Deliveries">What goes to a delivery agent, one per route.</param>
-/// <param name="Decided">What the plan already settled: reject routes, addresses that cannot be routed.</param>
+/// <param name="Decided">What the plan already settled: reject routes, addresses that cannot be routed, recipients held by hold routes.</param>
 /// <param name="QuarantineReason">Set when the entry cannot be processed at all.</param>
 public sealed record AttemptPlan(IReadOnlyList<PlannedDelivery> Deliveries, IReadOnlyList<RouteResults> Decided, string? QuarantineReason)
 {

@@ -1,7 +1,7 @@
 using MailRelay.Contracts.Patterns;
+using MailRelay.Contracts.Routing;
 using MailRelay.Contracts.RoutingTable;
 using MailRelay.Relay.Delivery;
-using MailRelay.Relay.Routing;
 
 namespace MailRelay.Relay.Queue;
 
@@ -9,7 +9,7 @@ namespace MailRelay.Relay.Queue;
 /// The pure first step of a delivery attempt (Postfix's qmgr + trivial-rewrite): the pending
 /// recipients of a queue entry grouped by the route in force now, each route decided once per
 /// attempt. Reject routes and addresses that cannot be routed are settled here as permanent
-/// failures; an entry whose message file is gone is set aside.
+/// failures, hold routes as deferrals (<c>held: REASON</c>); an entry whose message file is gone is set aside.
 /// </summary>
 public static class AttemptPlanner
 {
@@ -54,6 +54,13 @@ public static class AttemptPlanner
             {
                 var message = decision.Winner?.Route.RejectMessage ?? RouteResolver.NoRouteRejectMessage;
                 Add(decided, decision.RouteName, RecipientResult.Failed(address, "rejected by route " + decision.RouteName + ": " + message));
+                continue;
+            }
+
+            if (decision.Action == RouteAction.Hold)
+            {
+                // Fail closed: the route keeps its mail, deferred with its reason, never handed to another route.
+                Add(decided, decision.RouteName, RecipientResult.HeldBy(address, decision.Winner!.Route.HeldText));
                 continue;
             }
 

@@ -15,7 +15,9 @@ namespace MailRelay.Relay.Queue;
 /// once. An attempt is planned by the pure <see cref="AttemptPlanner"/> (the route of each pending
 /// recipient, decided once), carried out by the delivery agents (one delivery per route), and
 /// recorded by the pure <see cref="OutcomeRecorder"/>; the entry is then written durably and
-/// rescheduled with backoff while any recipient is pending.
+/// rescheduled with backoff while any recipient is pending. Mail a hold route keeps is listed in a
+/// <see cref="HeldIndex"/>: when a new routing table no longer holds it, it is tried at once
+/// instead of at its backoff slot.
 /// </summary>
 public sealed class DeliveryScheduler(
     Spool spool,
@@ -23,6 +25,7 @@ public sealed class DeliveryScheduler(
     RelayAgent relay,
     DirectAgent direct,
     RetryPolicy retry,
+    DestinationGate destinations,
     int concurrency,
     string hostName,
     TimeProvider time,
@@ -31,6 +34,11 @@ public sealed class DeliveryScheduler(
     private readonly Lock _lock = new();
     private readonly PriorityQueue<QueueEntry, DateTimeOffset> _waiting = new();
     private readonly HashSet<string> _known = new(StringComparer.Ordinal);
+
+    // When each waiting entry is due; an entry in an attempt is not here. A copy in _waiting whose
+    // time is not this one is stale (the entry was woken earlier) and is skipped.
+    private readonly Dictionary<string, (QueueEntry Entry, DateTimeOffset At)> _dueAt = new(StringComparer.Ordinal);
+    private readonly HeldIndex _held = new();
     private readonly Channel<QueueEntry> _due = Channel.CreateUnbounded<QueueEntry>();
     private readonly SemaphoreSlim _wake = new(0);
 
@@ -43,6 +51,7 @@ public sealed class DeliveryScheduler(
     /// </summary>
     public override Task StartAsync(CancellationToken cancellationToken)
     {
+        config.Changed += ReleaseHeld;
         foreach (var entry in spool.LoadAll(w => logger.LogWarning("{Warning}", w)))
         {
             Schedule(entry, time.GetUtcNow(), isNew: true); // picked up again at start
@@ -68,6 +77,13 @@ public sealed class DeliveryScheduler(
         await Task.WhenAll(workers);
     }
 
+    /// <inheritdoc />
+    public override Task StopAsync(CancellationToken cancellationToken)
+    {
+        config.Changed -= ReleaseHeld;
+        return base.StopAsync(cancellationToken);
+    }
+
     private void Schedule(QueueEntry entry, DateTimeOffset at, bool isNew)
     {
         lock (_lock)
@@ -77,11 +93,65 @@ public sealed class DeliveryScheduler(
                 return;
             }
 
-            _waiting.Enqueue(entry, at);
-            RelayMetrics.QueueDepth.Set(_known.Count);
+            ScheduleLocked(entry, at);
         }
 
         _wake.Release();
+    }
+
+    private void ScheduleLocked(QueueEntry entry, DateTimeOffset at)
+    {
+        _dueAt[entry.Id] = (entry, at);
+        _waiting.Enqueue(entry, at);
+        RelayMetrics.QueueDepth.Set(_known.Count);
+    }
+
+    /// <summary>
+    /// After an attempt: the entry's held state into the index (and the gauge), then the next
+    /// attempt: at once when the table in force now no longer holds it (it changed during the
+    /// attempt), else at its backoff slot, where a later table change (<see cref="ReleaseHeld"/>) finds it.
+    /// </summary>
+    private void Reschedule(QueueEntry entry, string plannedWith)
+    {
+        var held = HeldMessage.Of(entry);
+        lock (_lock)
+        {
+            ReportHeld(_held.Set(entry.Id, held));
+            var at = entry.NextAttemptAt;
+            if (held is not null && config.Current is { } current && current.Version != plannedWith && held.ReleasedBy(current.Resolver))
+            {
+                at = time.GetUtcNow();
+            }
+
+            ScheduleLocked(entry, at);
+        }
+
+        _wake.Release();
+    }
+
+    /// <summary>A new routing table: every waiting message it no longer holds is tried at once.</summary>
+    private void ReleaseHeld(RelayConfig current)
+    {
+        var released = 0;
+        lock (_lock)
+        {
+            var now = time.GetUtcNow();
+            foreach (var held in _held.Messages)
+            {
+                // An entry in an attempt is not waiting: Reschedule checks it against the new table.
+                if (_dueAt.TryGetValue(held.Id, out var due) && due.At > now && held.ReleasedBy(current.Resolver))
+                {
+                    ScheduleLocked(due.Entry, now);
+                    released++;
+                }
+            }
+        }
+
+        if (released > 0)
+        {
+            logger.LogInformation("Routing table version {Version} releases {Count} held message(s): trying them now", current.Version, released);
+            _wake.Release();
+        }
     }
 
     private async Task DispatchAsync(CancellationToken ct)
@@ -95,7 +165,13 @@ public sealed class DeliveryScheduler(
                 while (_waiting.TryPeek(out var entry, out var at) && at <= now)
                 {
                     _waiting.Dequeue();
-                    _due.Writer.TryWrite(entry);
+                    if (_dueAt.TryGetValue(entry.Id, out var due) && due.At == at)
+                    {
+                        _dueAt.Remove(entry.Id); // in an attempt now
+                        _due.Writer.TryWrite(entry);
+                    }
+
+                    // else a stale copy: the entry was woken earlier, or has left the queue
                 }
 
                 wait = _waiting.TryPeek(out _, out var next) ? next - now : TimeSpan.FromMinutes(1);
@@ -154,14 +230,38 @@ public sealed class DeliveryScheduler(
             return;
         }
 
+        // One slow or unreachable next hop must not take every worker (DestinationGate): a suspended
+        // destination's mail is deferred at once; a busy one parks the entry until a slot frees.
         var results = new List<RouteResults>(plan.Decided);
-        foreach (var delivery in plan.Deliveries)
+        var deliveries = new List<(PlannedDelivery Delivery, string Destination)>();
+        foreach (var (delivery, destination) in DestinationGate.Split(plan.Deliveries))
         {
-            var decision = delivery.Decision;
-            var request = new DeliveryRequest(entry.Id, spool.MessagePath(entry.Id), entry.Sender, delivery.Recipients, decision.Winner?.Route.Relay, decision.RouteName) { Utf8 = entry.Utf8 };
-            IDeliveryAgent agent = decision.Action == RouteAction.Relay ? relay : direct;
-            var agentResults = await agent.DeliverAsync(request, current.Credentials, ct);
-            results.Add(OutcomeRecorder.Complete(decision.RouteName, delivery.Recipients, agentResults));
+            if (destinations.Suspension(destination) is { } suspended)
+            {
+                results.Add(OutcomeRecorder.Complete(delivery.Decision.RouteName, delivery.Recipients, delivery.Recipients.Select(r => RecipientResult.Deferred(r, suspended)).ToList()));
+            }
+            else
+            {
+                deliveries.Add((delivery, destination));
+            }
+        }
+
+        var slots = deliveries.Select(d => d.Destination).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        if (!destinations.TryEnter(slots, entry))
+        {
+            return; // parked: back in the queue when a slot on its destination frees
+        }
+
+        try
+        {
+            await DeliverAsync(entry, deliveries, current, results, ct);
+        }
+        finally
+        {
+            foreach (var woken in destinations.Exit(slots))
+            {
+                _due.Writer.TryWrite(woken);
+            }
         }
 
         var outcome = OutcomeRecorder.Record(entry, results, time.GetUtcNow(), retry);
@@ -169,6 +269,11 @@ public sealed class DeliveryScheduler(
         if (outcome.NewlyFailed.Count > 0)
         {
             await BounceAsync(entry, outcome.NewlyFailed); // on disk before the failure is recorded
+        }
+
+        if (outcome.Delayed.Count > 0)
+        {
+            await BounceAsync(entry, outcome.Delayed, delayed: true); // on disk before the warning is recorded as sent
         }
 
         if (outcome.Done)
@@ -180,7 +285,38 @@ public sealed class DeliveryScheduler(
         }
 
         await spool.UpdateAsync(entry, CancellationToken.None);
-        Schedule(entry, entry.NextAttemptAt, isNew: false);
+        Reschedule(entry, current.Version);
+    }
+
+    /// <summary>
+    /// Hands each delivery to its agent. A destination that could not be reached at all (every
+    /// recipient deferred as unreachable) is suspended for <c>--retry-min</c>; one that answered is not.
+    /// </summary>
+    private async Task DeliverAsync(QueueEntry entry, List<(PlannedDelivery Delivery, string Destination)> deliveries, RelayConfig current, List<RouteResults> results, CancellationToken ct)
+    {
+        foreach (var (delivery, destination) in deliveries)
+        {
+            var decision = delivery.Decision;
+            var request = new DeliveryRequest(entry.Id, spool.MessagePath(entry.Id), entry.Sender, delivery.Recipients, decision.Winner?.Route.Relay, decision.RouteName) { Utf8 = entry.Utf8 };
+            IDeliveryAgent agent = decision.Action switch
+            {
+                RouteAction.Relay => relay,
+                RouteAction.Direct => direct,
+                _ => throw new InvalidOperationException($"route {decision.RouteName}: a {decision.Action} route is settled by the plan, never delivered"),
+            };
+            var agentResults = await agent.DeliverAsync(request, current.Credentials, ct);
+            if (agentResults.Count > 0 && agentResults.All(r => r.Unreachable))
+            {
+                destinations.Unreachable(destination, retry.Min, agentResults[0].Detail);
+                logger.LogWarning("Next hop {Destination} could not be reached: its mail is deferred without trying until {Until} ({Detail})", destination, time.GetUtcNow() + retry.Min, agentResults[0].Detail);
+            }
+            else
+            {
+                destinations.Reached(destination);
+            }
+
+            results.Add(OutcomeRecorder.Complete(decision.RouteName, delivery.Recipients, agentResults));
+        }
     }
 
     /// <summary>Metrics and log lines for an attempt's outcome: they report it, they decide nothing.</summary>
@@ -221,11 +357,11 @@ public sealed class DeliveryScheduler(
     }
 
     /// <summary>Queues the delivery status notice for recipients that failed for good (never for the null sender).</summary>
-    private async Task BounceAsync(QueueEntry entry, IReadOnlyList<QueueRecipient> failed)
+    private async Task BounceAsync(QueueEntry entry, IReadOnlyList<QueueRecipient> failed, bool delayed = false)
     {
         if (!DeliveryStatusNotice.IsWanted(entry.Sender))
         {
-            logger.LogInformation("No bounce for {Id}: its sender is the null sender", entry.Id);
+            logger.LogInformation("No {Kind} for {Id}: its sender is the null sender", delayed ? "delay warning" : "bounce", entry.Id);
             return;
         }
 
@@ -235,7 +371,12 @@ public sealed class DeliveryScheduler(
         {
             // Persistent: the original's body stays on disk (read only for RET=FULL), not copied into memory.
             using var original = await MimeMessage.LoadAsync(stream, persistent: true);
-            var notice = DeliveryStatusNotice.Compose(new BounceRequest(entry.Id, entry.Sender, entry.ReceivedAt, failed, entry.ReturnFull, hostName, now), original);
+            var request = new BounceRequest(entry.Id, entry.Sender, entry.ReceivedAt, failed, entry.ReturnFull, hostName, now)
+            {
+                Delayed = delayed,
+                RetryUntil = delayed ? entry.ReceivedAt + retry.MaxLifetime : null,
+            };
+            var notice = DeliveryStatusNotice.Compose(request, original);
             await notice.WriteToAsync(FormatOptions.Default, bytes);
         }
 
@@ -249,8 +390,10 @@ public sealed class DeliveryScheduler(
             Client = "bounce of " + entry.Id,
         };
         await spool.AcceptAsync(bounce, ReadOnlyMemory<byte>.Empty, new System.Buffers.ReadOnlySequence<byte>(bytes.GetBuffer(), 0, (int)bytes.Length), CancellationToken.None);
-        RelayMetrics.Bounces.Inc();
-        logger.LogInformation("Bounce {BounceId} for {Id} queued to <{Sender}> ({Count} recipient(s) failed)", bounce.Id, entry.Id, entry.Sender, failed.Count);
+        (delayed ? RelayMetrics.DelayWarnings : RelayMetrics.Bounces).Inc();
+        logger.LogInformation(
+            delayed ? "Delay warning {BounceId} for {Id} queued to <{Sender}> ({Count} recipient(s) still pending)" : "Bounce {BounceId} for {Id} queued to <{Sender}> ({Count} recipient(s) failed)",
+            bounce.Id, entry.Id, entry.Sender, failed.Count);
         Enqueue(bounce);
     }
 
@@ -276,7 +419,26 @@ public sealed class DeliveryScheduler(
         lock (_lock)
         {
             _known.Remove(entry.Id);
+            _dueAt.Remove(entry.Id);
+            ReportHeld(_held.Set(entry.Id, null));
             RelayMetrics.QueueDepth.Set(_known.Count);
+        }
+    }
+
+    /// <summary>The gauge of held messages for the routes whose count changed (a route that holds nothing is removed).</summary>
+    private void ReportHeld(IReadOnlyCollection<string> routes)
+    {
+        foreach (var route in routes)
+        {
+            var count = _held.CountFor(route);
+            if (count == 0)
+            {
+                RelayMetrics.HeldMessages.RemoveLabelled(route);
+            }
+            else
+            {
+                RelayMetrics.HeldMessages.WithLabels(route).Set(count);
+            }
         }
     }
 }

@@ -5,7 +5,8 @@ namespace MailRelay.Relay.Queue;
 /// <summary>
 /// The pure last step of a delivery attempt (Postfix's qmgr bookkeeping before bounce): the
 /// results of each route applied to the entry's recipients, the attempt counted, recipients still
-/// pending past the queue lifetime failed, and the next attempt scheduled by the retry policy.
+/// pending past the queue lifetime failed, the next attempt scheduled by the retry policy, and,
+/// once per message, the recipients whose sender is to be warned of the delay.
 /// </summary>
 public static class OutcomeRecorder
 {
@@ -30,6 +31,7 @@ public static class OutcomeRecorder
                 recipient.Route = group.Route;
                 recipient.State = result.State;
                 recipient.LastResult = result.Detail;
+                recipient.Held = result.Held && result.State == RecipientState.Pending;
                 switch (result.State)
                 {
                     case RecipientState.Delivered: delivered++; break;
@@ -48,6 +50,7 @@ public static class OutcomeRecorder
             foreach (var recipient in entry.Recipients.Where(r => r.State == RecipientState.Pending))
             {
                 recipient.State = RecipientState.Failed;
+                recipient.Held = false;
                 recipient.LastResult = $"expired after {retry.MaxLifetime} in the queue; last error: {recipient.LastResult}";
                 expired.Add(recipient);
                 newlyFailed.Add(recipient);
@@ -60,7 +63,14 @@ public static class OutcomeRecorder
         }
 
         entry.NextAttemptAt = now + retry.DelayAfter(entry.Attempts);
-        return new AttemptOutcome(tallies, newlyFailed, expired, false, entry.NextAttemptAt);
+        IReadOnlyList<QueueRecipient> delayed = [];
+        if (!entry.DelayWarned && retry.DelayWarningDue(entry.ReceivedAt, now))
+        {
+            entry.DelayWarned = true;
+            delayed = entry.Recipients.Where(r => r.State == RecipientState.Pending).ToList();
+        }
+
+        return new AttemptOutcome(tallies, newlyFailed, expired, false, entry.NextAttemptAt) { Delayed = delayed };
     }
 
     /// <summary>

@@ -27,6 +27,9 @@ public sealed class QueueRecipient
 
     /// <summary>The route that last handled it.</summary>
     public string? Route { get; set; }
+
+    /// <summary>True while it is pending because <see cref="Route"/> held it (fail closed), not because a delivery failed.</summary>
+    public bool Held { get; set; }
 }
 
 /// <summary>The envelope of a queued message, stored as <c>ID.json</c> beside <c>ID.eml</c>.</summary>
@@ -55,6 +58,9 @@ public sealed class QueueEntry
 
     /// <summary>SMTPUTF8 at MAIL FROM: the envelope or headers may hold UTF-8, which only a next hop offering SMTPUTF8 may get.</summary>
     public bool Utf8 { get; init; }
+
+    /// <summary>True once the sender has been told the message is delayed (it is told once).</summary>
+    public bool DelayWarned { get; set; }
 
     /// <summary>The client's address, for logs.</summary>
     public string? Client { get; init; }

@@ -13,4 +13,10 @@ public sealed record RetryPolicy(TimeSpan Min, TimeSpan Max, TimeSpan MaxLifetim
 
     /// <summary>True when a message received at <paramref name="receivedAt"/> has been queued too long.</summary>
     public bool Expired(DateTimeOffset receivedAt, DateTimeOffset now) => now - receivedAt > MaxLifetime;
+
+    /// <summary>After how long in the queue the sender is warned once (zero: never).</summary>
+    public TimeSpan DelayWarning { get; init; }
+
+    /// <summary>True when a message received at <paramref name="receivedAt"/> and still pending deserves its delay warning now.</summary>
+    public bool DelayWarningDue(DateTimeOffset receivedAt, DateTimeOffset now) => DelayWarning > TimeSpan.Zero && now - receivedAt >= DelayWarning;
 }

@@ -13,7 +13,8 @@ namespace MailRelay.Relay.Receive;
 /// The relay's decisions at MAIL and RCPT. MAIL: the address must be routable, a declared SIZE must
 /// fit in the spool (452 4.3.1). RCPT: relay access (554 5.7.1 for unauthorised clients), a loaded
 /// table (451), the recipient limit (452 4.5.3), then the route of the (sender, recipient) pair: a
-/// reject route, or no route with default reject, gives 550 5.7.1.
+/// reject route, or no route with default reject, gives 550 5.7.1. A hold route accepts: its mail is
+/// queued and waits, deferred, never sent another way (fail closed).
 /// </summary>
 /// <remarks>
 /// Sending identities (with <c>--clients</c>), at MAIL: a user of the client table may use only
@@ -122,9 +123,9 @@ public sealed class ReceivePolicy(RelayConfigStore config, ClientAccess access, 
         if (decision.Action == RouteAction.Reject)
         {
             RelayMetrics.Refused.WithLabels("rejected_by_route").Inc();
-            return SmtpReplies.Rejected(decision.Winner?.Route.RejectMessage ?? Routing.RouteResolver.NoRouteRejectMessage);
+            return SmtpReplies.Rejected(decision.Winner?.Route.RejectMessage ?? Contracts.Routing.RouteResolver.NoRouteRejectMessage);
         }
 
-        return null;
+        return null; // relay, direct and hold routes accept; a held recipient waits in the queue
     }
 }

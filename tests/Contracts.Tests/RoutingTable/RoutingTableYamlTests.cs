@@ -63,6 +63,7 @@ public class RoutingTableYamlTests
     [InlineData("senders: []\n    direct: {}", "senders: at least one pattern is required")]
     [InlineData("senders: [a.com]", "exactly one of relay, direct or reject must be set (0 are)")]
     [InlineData("senders: [a.com]\n    direct: {}\n    reject: {}", "exactly one of relay, direct or reject must be set (2 are)")]
+    [InlineData("senders: [a.com]\n    direct: {}\n    hold: {reason: r}", "exactly one of relay, direct or reject (or hold) must be set (2 are)")]
     [InlineData("senders: [a.com]\n    priority: 1001\n    direct: {}", "priority 1001 is outside -1000..1000")]
     [InlineData("senders: [a.com]\n    relay: {host: h, port: 0}", "relay.port 0 is outside 1..65535")]
     [InlineData("senders: [a.com]\n    relay: {host: h, tls: verify}", "relay.tls 'verify' is not one of")]
@@ -77,6 +78,47 @@ public class RoutingTableYamlTests
         var yaml = $"routes:\n  - name: ns/r\n    {body}\n";
         var e = Assert.Throws<RoutingTableException>(() => RoutingTableYaml.Parse(yaml));
         Assert.Contains(e.Errors, m => m.StartsWith("routes[0] (ns/r): ", StringComparison.Ordinal) && m.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_hold_route_parses_renders_deterministically_and_round_trips_with_its_reason_on_one_line()
+    {
+        var table = RoutingTableYaml.Parse("""
+            routes:
+              - name: shop/ses
+                created: "2026-11-01T09:00:00Z"
+                senders: [example.com]
+                hold: {reason: "CredentialNotFound:\n  RelayCredential shop/ses does not exist"}
+              - name: shop/bare
+                senders: [bare.example]
+                hold: {}
+            """);
+
+        var held = table.Routes[0];
+        Assert.Equal(RouteAction.Hold, held.Action);
+        Assert.Null(held.Relay);
+        Assert.Equal("CredentialNotFound: RelayCredential shop/ses does not exist", held.HoldReason);
+        Assert.Equal("held: CredentialNotFound: RelayCredential shop/ses does not exist", held.ActionText);
+        Assert.Equal("held: " + Route.DefaultHoldReason, table.Routes[1].HeldText);
+        Assert.Empty(table.CredentialNames);
+
+        var rendered = RoutingTableYaml.Render(table);
+        Assert.Contains("    hold:\n      reason: 'CredentialNotFound: RelayCredential shop/ses does not exist'\n", rendered);
+        Assert.Equal(rendered, RoutingTableYaml.Render(RoutingTableYaml.Parse(rendered)));
+        Assert.Equal(rendered, RoutingTableYaml.Render(new MailRelay.Contracts.RoutingTable.RoutingTable(table.Routes.Reverse().ToList())));
+    }
+
+    [Fact]
+    public void A_relay_route_held_keeps_its_claim_and_drops_its_upstream()
+    {
+        var ses = RoutingTableYaml.Parse(Valid).Routes[0];
+
+        var held = ses.AsHeld("credential missing\n");
+
+        Assert.Equal((ses.Name, ses.Priority, ses.Created), (held.Name, held.Priority, held.Created));
+        Assert.Equal(ses.Senders, held.Senders);
+        Assert.Equal(ses.Recipients, held.Recipients);
+        Assert.Equal((RouteAction.Hold, (RelayTarget?)null, "credential missing"), (held.Action, held.Relay, held.HoldReason));
     }
 
     [Fact]

@@ -132,20 +132,21 @@ public sealed class OperatorTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_missing_credential_or_Secret_is_reported_with_an_Event_and_recovers_when_created()
+    public async Task A_missing_credential_or_Secret_holds_the_route_with_an_Event_and_recovers_when_created()
     {
         await _kube.CreateAsync(Route("needs-cred", "senders: [example.com]\n  relay: {host: smtp.example.com, credentialRef: {name: ses}}"));
         var op = await StartOperatorAsync();
         await Eventually.UntilAsync("CredentialNotFound", () => _kube.ConditionAsync(_shop, "needs-cred", "Accepted"), v => v?.Reason == "CredentialNotFound", context: () => op.Log);
-        Assert.Equal("False", (await _kube.ConditionAsync(_shop, "needs-cred", "Programmed"))?.Status);
+        await Eventually.UntilAsync("Programmed=True Held", () => _kube.ConditionAsync(_shop, "needs-cred", "Programmed"), v => v is { Status: "True", Reason: "Held" }, context: () => op.Log);
         await Eventually.UntilAsync("a Warning Event", () => EventReasonsAsync("needs-cred"), v => v.Contains("CredentialNotFound"), context: () => op.Log);
+        Assert.Matches($@"name: {_shop}/needs-cred\n(.*\n)*?    hold:\n      reason: .*CredentialNotFound: RelayCredential {_shop}/ses does not exist", await _kube.RoutesYamlAsync(_relayNs));
 
         await _kube.CreateAsync(Credential("ses", "ses-smtp"));
         await Eventually.UntilAsync("SecretNotFound", () => _kube.ConditionAsync(_shop, "ses", "Ready", "relaycredentials"), v => v?.Reason == "SecretNotFound", context: () => op.Log);
         var stillMissing = await _kube.ConditionAsync(_shop, "needs-cred", "Accepted");
         Assert.Equal("CredentialNotFound", stillMissing?.Reason);
         Assert.Contains("SecretNotFound", stillMissing!.Value.Message);
-        Assert.DoesNotContain($"{_shop}/needs-cred", await _kube.RoutesYamlAsync(_relayNs));
+        await Eventually.UntilAsync("the hold reason naming the Secret", () => _kube.RoutesYamlAsync(_relayNs), v => v?.Contains("SecretNotFound", StringComparison.Ordinal) == true, context: () => op.Log);
 
         await _kube.CreateSecretAsync(_shop, "ses-smtp", new() { ["username"] = "u" });
         await Eventually.UntilAsync("CredentialNotReady (password key missing)", () => _kube.ConditionAsync(_shop, "needs-cred", "Accepted"), v => v?.Reason == "CredentialNotReady", context: () => op.Log);
@@ -154,8 +155,11 @@ public sealed class OperatorTests : IAsyncLifetime
         var secret = await _kube.Client.CoreV1.ReadNamespacedSecretAsync("ses-smtp", _shop);
         secret.Data["password"] = "p"u8.ToArray();
         await _kube.Client.CoreV1.ReplaceNamespacedSecretAsync(secret, "ses-smtp", _shop);
-        await Eventually.UntilAsync("recovery", () => _kube.ConditionAsync(_shop, "needs-cred", "Programmed"), v => v?.Status == "True", context: () => op.Log);
-        Assert.Contains($"{_shop}/needs-cred", await _kube.RoutesYamlAsync(_relayNs));
+        await Eventually.UntilAsync("recovery", () => _kube.ConditionAsync(_shop, "needs-cred", "Programmed"), v => v is { Status: "True", Reason: "Programmed" }, context: () => op.Log);
+        Assert.Equal("True", (await _kube.ConditionAsync(_shop, "needs-cred", "Accepted"))?.Status);
+        var routes = await _kube.RoutesYamlAsync(_relayNs);
+        Assert.Contains($"credential: {_shop}.ses", routes);
+        Assert.DoesNotContain("hold:", routes);
     }
 
     [Fact]
@@ -207,7 +211,11 @@ public sealed class OperatorTests : IAsyncLifetime
 
         await Eventually.UntilAsync("CredentialNotFound", () => _kube.ConditionAsync(web, "borrower", "Accepted"), v => v?.Reason == "CredentialNotFound", context: () => op.Log);
         Assert.Contains("own namespace", (await _kube.ConditionAsync(web, "borrower", "Accepted"))!.Value.Message);
-        Assert.DoesNotContain("borrower", await _kube.RoutesYamlAsync(_relayNs));
+        await Eventually.UntilAsync("Programmed=True Held", () => _kube.ConditionAsync(web, "borrower", "Programmed"), v => v?.Reason == "Held", context: () => op.Log);
+        var routes = await _kube.RoutesYamlAsync(_relayNs);
+        Assert.Matches($@"name: {web}/borrower\n(.*\n)*?    hold:", routes); // held (fail closed), never sent with another namespace's credential
+        Assert.DoesNotContain($"credential: {_shop}.ses", routes);
+        Assert.Empty(await _kube.RelaySecretAsync(_relayNs) ?? new Dictionary<string, byte[]>());
     }
 
     [Fact]

@@ -51,12 +51,40 @@ public sealed class BounceTests : IDisposable
         Assert.Contains("mailrelay_bounces_total 0", await relay.MetricsAsync());
     }
 
+    [Fact]
+    public async Task Mail_still_pending_after_the_delay_warning_time_gets_one_delay_warning_and_stays_queued()
+    {
+        var (relay, senderMx) = await StartAsync("-r", "--delay-warning", "3s"); // every RCPT answered 4xx (greylisting)
+
+        var (code, transcript) = await Swaks.SendAsync(relay.SmtpPort, "someone@other.test", ["slow@example.net"], "--header", "Subject: will-be-late");
+        Assert.True(code == 0, transcript);
+
+        var dump = await Eventually.UntilAsync("the delay warning at the sender's MX", () => senderMx.Messages(),
+            m => m.Count == 1 && System.Text.RegularExpressions.Regex.IsMatch(m[0], @"\n--\S+--\s*$"), TimeSpan.FromSeconds(30), () => relay.Log);
+        var (envelope, message) = Split(dump[0]);
+        Assert.Contains("X-Mail-Args: <>", envelope);
+        var report = await ParseWithPythonAsync(message);
+        Assert.Contains("report-type: delivery-status", report);
+        Assert.Contains("final-recipient: rfc822; slow@example.net", report);
+        Assert.Contains("action: delayed", report);
+        Assert.Matches(@"status: 4\.\d\.\d", report);
+        Assert.Contains("will-retry-until:", report);
+        Assert.Contains("Subject: will-be-late", report);
+
+        // Once only, and the message is still being retried.
+        var attempts = relay.Log.Split("Delivery of").Length;
+        await relay.WaitUntilAsync(() => relay.Log.Split("Delivery of").Length >= attempts + 2, "two more attempts");
+        Assert.Single(senderMx.Messages());
+        Assert.Contains("mailrelay_delay_warnings_total 1", await relay.MetricsAsync());
+        Assert.Contains("mailrelay_bounces_total 0", await relay.MetricsAsync());
+    }
+
     public void Dispose() => _peers.Dispose();
 
-    private async Task<(RelayProcess Relay, SmtpSink SenderMx)> StartAsync()
+    private async Task<(RelayProcess Relay, SmtpSink SenderMx)> StartAsync(string fault = "-f", params string[] extra)
     {
         var senderMx = _peers.Keep(await SmtpSink.StartAsync(SenderMxIp));
-        var rejecting = _peers.Keep(await SmtpSink.StartAsync(RelayWorld.SinkIp, senderMx.Port, "-f", "rcpt"));
+        var rejecting = _peers.Keep(await SmtpSink.StartAsync(RelayWorld.SinkIp, senderMx.Port, fault, "rcpt"));
         var dns = _peers.Keep(await Dnsmasq.StartAsync(
             [("example.net", "mx.example.net", 10), ("other.test", "mx.other.test", 10)],
             [("mx.example.net", RelayWorld.SinkIp), ("mx.other.test", SenderMxIp)]));
@@ -66,7 +94,7 @@ public sealed class BounceTests : IDisposable
         var relay = _peers.Keep(await RelayProcess.StartAsync(
         [
             "--routes", routes, "--credentials", Path.Combine(_dir, "credentials"), "--spool", Path.Combine(_dir, "spool"),
-            "--dns-server", dns.Endpoint, "--direct-port", RelayProcess.Arg(rejecting.Port), "--retry-min", "1s", "--retry-max", "2s",
+            "--dns-server", dns.Endpoint, "--direct-port", RelayProcess.Arg(rejecting.Port), "--retry-min", "1s", "--retry-max", "2s", .. extra,
         ]));
         return (relay, senderMx);
     }

@@ -86,4 +86,43 @@ public class OperatorCommandLineTests
         var e = Assert.Throws<ArgumentException>(() => OperatorCommandLine.Bind(name => name == option ? value : null));
         Assert.StartsWith(option, e.Message);
     }
+
+    [Fact]
+    public async Task Explain_takes_files_or_the_cluster_and_defaults_from_the_option_table()
+    {
+        ExplainOptions? seen = null;
+        var root = OperatorCommandLine.Build((_, _) => Task.FromResult(0), _ => 0, (o, _) =>
+        {
+            seen = o;
+            return Task.FromResult(0);
+        });
+
+        Assert.Equal(0, await root.Parse(["explain", "-f", "a.yaml", "b", "--from", "x@a.example", "--to", "y@b.example", "--to", "z@c.example"]).InvokeAsync());
+        Assert.Equal(["a.yaml", "b"], seen!.Files);
+        Assert.Equal(["y@b.example", "z@c.example"], seen.To);
+        Assert.Equal(MailRelay.Contracts.Routing.DefaultAction.Direct, seen.DefaultAction);
+        Assert.Equal("direct", OperatorCommandLine.Default("--default-action"));
+        Assert.Equal(["mail-relay"], seen.TrustedNamespaces);
+
+        Assert.Equal(0, await root.Parse(["explain", "--kubeconfig", "/k", "--from", "<>", "--to", "y@b.example", "--default-action", "reject", "--namespace", "mail"]).InvokeAsync());
+        Assert.Empty(seen.Files);
+        Assert.Equal("/k", seen.Kubeconfig);
+        Assert.Equal(MailRelay.Contracts.Routing.DefaultAction.Reject, seen.DefaultAction);
+        Assert.Equal(["mail"], seen.TrustedNamespaces);
+    }
+
+    [Fact]
+    public async Task Render_requires_secrets_only_when_asked()
+    {
+        RenderOptions? seen = null;
+        var root = OperatorCommandLine.Build((_, _) => Task.FromResult(0), o =>
+        {
+            seen = o;
+            return 0;
+        });
+        await root.Parse(["render", "-f", "x"]).InvokeAsync();
+        Assert.False(seen!.RequireSecrets);
+        await root.Parse(["render", "-f", "x", "--require-secrets"]).InvokeAsync();
+        Assert.True(seen.RequireSecrets);
+    }
 }

@@ -37,4 +37,35 @@ public sealed class DeliveryStatusNoticeTests
         Assert.Equal("message/rfc822", full[2].ContentType.MimeType);
         Assert.Contains("the secret body", full[2].ToString());
     }
+
+    [Fact]
+    public void A_delay_warning_says_delayed_with_a_temporary_status_and_returns_headers_only()
+    {
+        var original = new MimeMessage { Subject = "original" };
+        original.From.Add(MailboxAddress.Parse("a@b.test"));
+        original.Body = new TextPart("plain") { Text = "the secret body" };
+        var pending = new List<QueueRecipient>
+        {
+            new() { Address = "x@y.test", State = RecipientState.Pending, LastResult = "450 4.2.0 greylisted" },
+            new() { Address = "z@y.test", State = RecipientState.Pending, LastResult = "connection refused" },
+        };
+        var request = new BounceRequest("ID1", "a@b.test", DateTimeOffset.UnixEpoch, pending, ReturnFull: true, "relay.test", DateTimeOffset.UnixEpoch.AddHours(4))
+        {
+            Delayed = true,
+            RetryUntil = DateTimeOffset.UnixEpoch.AddDays(5),
+        };
+
+        var notice = DeliveryStatusNotice.Compose(request, original);
+        var report = Assert.IsType<MultipartReport>(notice.Body);
+        var status = report[1].ToString();
+
+        Assert.Equal("Delayed Mail (still being retried)", notice.Subject);
+        Assert.Contains("Action: delayed", status);
+        Assert.DoesNotContain("Action: failed", status);
+        Assert.Contains("Status: 4.2.0", status);
+        Assert.Contains("Status: 4.0.0", status); // no code in the reason: still temporary
+        Assert.Contains("Will-Retry-Until: Tue, 06 Jan 1970", status);
+        Assert.Equal("text/rfc822-headers", report[2].ContentType.MimeType); // RET=FULL is for failures
+        Assert.Contains("still being retried", ((TextPart)report[0]).Text);
+    }
 }

@@ -1,6 +1,6 @@
 using System.Net;
+using MailRelay.Contracts.Routing;
 using MailRelay.Relay.Cli;
-using MailRelay.Relay.Routing;
 
 namespace MailRelay.Relay.Tests.Cli;
 

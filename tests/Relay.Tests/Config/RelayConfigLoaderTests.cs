@@ -1,6 +1,6 @@
+using MailRelay.Contracts.Routing;
 using MailRelay.Contracts.RoutingTable;
 using MailRelay.Relay.Config;
-using MailRelay.Relay.Routing;
 
 namespace MailRelay.Relay.Tests.Config;
 
@@ -24,10 +24,18 @@ public sealed class RelayConfigLoaderTests : IDisposable
     }
 
     [Fact]
-    public void A_route_whose_credential_is_missing_is_refused()
+    public void A_route_whose_credential_is_missing_or_incomplete_is_held_never_sent_without_AUTH()
     {
-        var e = Assert.Throws<RoutingTableException>(() => RelayConfigLoader.Build(Routes, CredentialSet.Load(_dir), DefaultAction.Direct));
-        Assert.Contains("credential 'shop.ses'", e.Message);
+        var none = RelayConfigLoader.Build(Routes, CredentialSet.Load(_dir), DefaultAction.Direct);
+        File.WriteAllText(Path.Combine(_dir, "shop.ses.username"), "AKIA");
+        var half = RelayConfigLoader.Build(Routes, CredentialSet.Load(_dir), DefaultAction.Direct);
+        File.WriteAllText(Path.Combine(_dir, "shop.ses.password"), "p");
+        var whole = RelayConfigLoader.Build(Routes, CredentialSet.Load(_dir), DefaultAction.Direct);
+
+        Assert.Equal(RouteAction.Hold, none.Table.Routes.Single().Action);
+        Assert.Contains("credential 'shop.ses'", none.Table.Routes.Single().HoldReason, StringComparison.Ordinal);
+        Assert.Equal(RouteAction.Hold, half.Table.Routes.Single().Action);
+        Assert.Equal(RouteAction.Relay, whole.Table.Routes.Single().Action);
     }
 
     [Fact]

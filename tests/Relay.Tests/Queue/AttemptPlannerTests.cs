@@ -1,6 +1,6 @@
+using MailRelay.Contracts.Routing;
 using MailRelay.Contracts.RoutingTable;
 using MailRelay.Relay.Queue;
-using MailRelay.Relay.Routing;
 
 namespace MailRelay.Relay.Tests.Queue;
 

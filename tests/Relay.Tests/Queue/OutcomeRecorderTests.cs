@@ -27,6 +27,27 @@ public sealed class OutcomeRecorderTests
     }
 
     [Fact]
+    public void The_sender_is_warned_once_when_a_message_is_still_pending_after_the_delay_warning_time()
+    {
+        var retry = Retry with { DelayWarning = TimeSpan.FromHours(4) };
+        var entry = AttemptPlannerTests.Entry("orders@example.com", ("a@x.test", RecipientState.Pending), ("b@x.test", RecipientState.Pending));
+        RouteResults[] results = [new RouteResults("r", [RecipientResult.Delivered("a@x.test", "250 ok"), RecipientResult.Deferred("b@x.test", "450 greylisted")])];
+
+        var early = OutcomeRecorder.Record(entry, results, Received.AddHours(3), retry);
+        Assert.Empty(early.Delayed);
+
+        var due = OutcomeRecorder.Record(entry, [new RouteResults("r", [RecipientResult.Deferred("b@x.test", "450 greylisted")])], Received.AddHours(4), retry);
+        Assert.Equal("b@x.test", Assert.Single(due.Delayed).Address);
+        Assert.True(entry.DelayWarned);
+
+        var later = OutcomeRecorder.Record(entry, [new RouteResults("r", [RecipientResult.Deferred("b@x.test", "450 greylisted")])], Received.AddHours(8), retry);
+        Assert.Empty(later.Delayed);
+
+        var off = AttemptPlannerTests.Entry("orders@example.com", ("a@x.test", RecipientState.Pending));
+        Assert.Empty(OutcomeRecorder.Record(off, [new RouteResults("r", [RecipientResult.Deferred("a@x.test", "450 greylisted")])], Received.AddDays(1), Retry).Delayed);
+    }
+
+    [Fact]
     public void A_recipient_the_agent_said_nothing_about_is_deferred_never_lost()
     {
         var completed = OutcomeRecorder.Complete("r", ["a@x.test", "b@x.test"], [RecipientResult.Delivered("a@x.test", "250 ok")]);

@@ -1,6 +1,6 @@
 using MailRelay.Contracts.Patterns;
+using MailRelay.Contracts.Routing;
 using MailRelay.Contracts.RoutingTable;
-using MailRelay.Relay.Routing;
 
 namespace MailRelay.Relay.Tests.Routing;
 

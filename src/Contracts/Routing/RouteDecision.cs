@@ -1,6 +1,6 @@
 using MailRelay.Contracts.RoutingTable;
 
-namespace MailRelay.Relay.Routing;
+namespace MailRelay.Contracts.Routing;
 
 /// <summary>
 /// Where one (sender, recipient) pair goes: the winning route, or none (the default action);

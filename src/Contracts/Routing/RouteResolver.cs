@@ -1,7 +1,7 @@
 using MailRelay.Contracts.Patterns;
 using MailRelay.Contracts.RoutingTable;
 
-namespace MailRelay.Relay.Routing;
+namespace MailRelay.Contracts.Routing;
 
 /// <summary>What happens to mail that no route matches (<c>--default-action</c>).</summary>
 public enum DefaultAction

@@ -1,7 +1,8 @@
 using System.Text;
 using MailRelay.Contracts.Patterns;
+using MailRelay.Contracts.RoutingTable;
 
-namespace MailRelay.Relay.Routing;
+namespace MailRelay.Contracts.Routing;
 
 /// <summary>Formats <c>explain</c> output: per recipient the route, the deciding rule, and the losing candidates.</summary>
 public static class ExplainReport
@@ -20,6 +21,11 @@ public static class ExplainReport
                 .Append("route:     ").Append(decision.RouteName).Append(" -> ")
                 .AppendLine(decision.Winner?.Route.ActionText ?? DefaultText(resolver))
                 .Append("reason:    ").AppendLine(decision.Reason);
+            if (decision.Action == RouteAction.Hold)
+            {
+                text.AppendLine("hold:      accepted and queued, deferred with this reason; no other route nor the default action takes it; delivered at once when the route is released");
+            }
+
             if (decision.Winner is { } w)
             {
                 text.Append("match:     ").AppendLine(Describe(w));
@@ -43,7 +49,11 @@ public static class ExplainReport
     }
 
     private static string Describe(RouteCandidate c) =>
-        $"priority {c.Route.Priority}, sender {Specificities.Describe(c.SenderSpecificity)}, recipient {Specificities.Describe(c.RecipientSpecificity)}, created {c.Route.Created:u}, {c.Route.ActionText}";
+        $"priority {c.Route.Priority}, sender {Specificities.Describe(c.SenderSpecificity)}, recipient {Specificities.Describe(c.RecipientSpecificity)}, created {Created(c.Route)}, {c.Route.ActionText}";
+
+    /// <summary>A route without <c>created</c> (resources from files: the API server sets creationTimestamp) says so.</summary>
+    private static string Created(RoutingTable.Route route) =>
+        route.Created == DateTimeOffset.UnixEpoch ? "unknown (no creationTimestamp)" : route.Created.ToString("u", System.Globalization.CultureInfo.InvariantCulture);
 
     private static string DefaultText(RouteResolver resolver) =>
         resolver.DefaultAction == DefaultAction.Reject ? "reject (550 5.7.1 " + RouteResolver.NoRouteRejectMessage + ")" : "direct (MX)";

@@ -1,6 +1,6 @@
 using MailRelay.Contracts.RoutingTable;
 
-namespace MailRelay.Relay.Routing;
+namespace MailRelay.Contracts.Routing;
 
 /// <summary>A route that matches a (sender, recipient) pair, with how specifically it matched.</summary>
 public sealed record RouteCandidate(Route Route, int SenderSpecificity, int RecipientSpecificity)

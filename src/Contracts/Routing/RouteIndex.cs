@@ -1,7 +1,7 @@
 using MailRelay.Contracts.Patterns;
 using MailRelay.Contracts.RoutingTable;
 
-namespace MailRelay.Relay.Routing;
+namespace MailRelay.Contracts.Routing;
 
 /// <summary>
 /// Hash index over a routing table, so that a lookup costs the same for 10 or 100,000 routes:
@@ -15,7 +15,7 @@ public sealed class RouteIndex
     private readonly Dictionary<string, Dictionary<string, RouteCandidate[]>> _cells = new(StringComparer.Ordinal);
 
     /// <summary>Builds the index; each cell's candidates are kept best first.</summary>
-    public RouteIndex(RoutingTable table)
+    public RouteIndex(RoutingTable.RoutingTable table)
     {
         Table = table;
         var build = new Dictionary<string, Dictionary<string, List<RouteCandidate>>>(StringComparer.Ordinal);
@@ -54,7 +54,7 @@ public sealed class RouteIndex
     }
 
     /// <summary>The table this index was built from.</summary>
-    public RoutingTable Table { get; }
+    public RoutingTable.RoutingTable Table { get; }
 
     /// <summary>The best matching candidate, or null when no route matches.</summary>
     public RouteCandidate? FindBest(EnvelopeAddress sender, EnvelopeAddress recipient)
