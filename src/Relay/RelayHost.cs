@@ -57,6 +57,8 @@ public static class RelayHost
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<RelayConfigStore>();
+        services.AddSingleton<ClientTableStore>();
+        services.AddSingleton<ClientAuthenticator>();
         services.AddSingleton<RelayHealth>();
         services.AddSingleton<AuthFailures>();
         services.AddSingleton(new ClientAccess(options.AllowedNetworks));
@@ -73,7 +75,7 @@ public static class RelayHost
         services.AddSingleton<MailRelay.Relay.Receive.Protocol.IReceivePolicy>(sp => ActivatorUtilities.CreateInstance<ReceivePolicy>(sp, options.MaxRecipients));
 
         // Order matters: the config is loaded before the listener accepts and the queue delivers.
-        services.AddHostedService(sp => new StartupConfigLoad(sp.GetRequiredService<RelayConfigStore>()));
+        services.AddHostedService(sp => new StartupConfigLoad(sp.GetRequiredService<RelayConfigStore>(), sp.GetRequiredService<ClientTableStore>()));
         services.AddHostedService<RelayConfigWatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<DeliveryScheduler>());
         services.AddHostedService<SmtpListener>();
@@ -83,11 +85,12 @@ public static class RelayHost
         ep.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{ep.Address}]:{ep.Port}" : ep.ToString();
 
     /// <summary>Loads the config once before the other services start, so the first SMTP session sees it.</summary>
-    private sealed class StartupConfigLoad(RelayConfigStore store) : IHostedService
+    private sealed class StartupConfigLoad(RelayConfigStore store, ClientTableStore clients) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
             store.Reload();
+            clients.Reload();
             return Task.CompletedTask;
         }
 

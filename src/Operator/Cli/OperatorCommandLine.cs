@@ -41,6 +41,12 @@ public static class OperatorCommandLine
         ("--metrics", "0.0.0.0:8080", "ADDR:PORT for /metrics, /healthz, /readyz"),
         ("--resync-period", "300", "seconds between full reconciles without events"),
         ("--watch-timeout", "300", "seconds each watch runs before it is restarted"),
+        ("--smtp-secret-name", "mail-relay-smtp", "Secret the operator keeps in every namespace a MailDomain grants: username, password, host, port (the SMTP credentials of that namespace's apps)"),
+        ("--clients-secret-name", "mail-relay-clients", "Secret in --namespace holding clients.yaml: the relay's client table (salted password hashes and granted domains)"),
+        ("--ca-secret-name", "mail-relay-ca", "Secret in --namespace holding the operator's CA (ca.crt, ca.key); created when missing"),
+        ("--relay-tls-secret-name", "mail-relay-tls", "Secret in --namespace (kubernetes.io/tls) holding the relay's certificate issued from that CA; mount it at the relay's --tls-cert/--tls-key"),
+        ("--relay-smtp-host", null, "host name apps connect to, written into each --smtp-secret-name Secret (default: the relay workload's name.--namespace.svc, its Service)"),
+        ("--relay-smtp-port", "25", "port apps connect to, written into each --smtp-secret-name Secret (the relay Service's SMTP port)"),
         ("--trusted-namespaces", null, "comma-separated namespaces whose MailRoutes may claim any sender, '*' and '<>' included (default: --namespace); other namespaces only what MailDomains grant them"),
     ];
 
@@ -188,6 +194,14 @@ public static class OperatorCommandLine
             WorkloadKind = kind,
             WorkloadName = workload[(slash + 1)..],
             ConfigMapName = Text("--configmap-name"),
+            SmtpSecretName = Text("--smtp-secret-name"),
+            ClientsSecretName = Text("--clients-secret-name"),
+            CaSecretName = Text("--ca-secret-name"),
+            RelayTlsSecretName = Text("--relay-tls-secret-name"),
+            RelaySmtpHost = Opt("--relay-smtp-host") ?? $"{workload[(slash + 1)..]}.{@namespace}.svc",
+            RelaySmtpPort = int.TryParse(Text("--relay-smtp-port"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) && port is > 0 and < 65536
+                ? port
+                : throw new ArgumentException($"--relay-smtp-port: '{Text("--relay-smtp-port")}' is not a port number"),
             SecretName = Text("--secret-name"),
             LeaderElect = leaderElect,
             LeaseName = Text("--lease-name"),

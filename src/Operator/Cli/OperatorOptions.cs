@@ -20,6 +20,24 @@ public sealed record OperatorOptions
     /// <summary>The routing table ConfigMap.</summary>
     public required string ConfigMapName { get; init; }
 
+    /// <summary>The Secret kept in every granted namespace: the SMTP credentials of its apps.</summary>
+    public required string SmtpSecretName { get; init; }
+
+    /// <summary>The Secret in <see cref="Namespace"/> with the relay's client table (<c>clients.yaml</c>).</summary>
+    public required string ClientsSecretName { get; init; }
+
+    /// <summary>The Secret in <see cref="Namespace"/> with the operator's CA.</summary>
+    public required string CaSecretName { get; init; }
+
+    /// <summary>The Secret in <see cref="Namespace"/> with the relay's server certificate.</summary>
+    public required string RelayTlsSecretName { get; init; }
+
+    /// <summary>The host apps connect to (written into each SMTP Secret).</summary>
+    public required string RelaySmtpHost { get; init; }
+
+    /// <summary>The port apps connect to (written into each SMTP Secret).</summary>
+    public required int RelaySmtpPort { get; init; }
+
     /// <summary>The credentials Secret.</summary>
     public required string SecretName { get; init; }
 

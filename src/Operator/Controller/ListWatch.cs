@@ -58,3 +58,20 @@ public sealed class SecretListWatch(IKubernetes client, string @namespace, strin
             @namespace, allowWatchBookmarks: true, fieldSelector: Selector, resourceVersion: resourceVersion,
             timeoutSeconds: (int)timeout.TotalSeconds, onError: onError, cancellationToken: ct);
 }
+
+/// <summary>List and watch of the Secrets carrying a label (all namespaces): the operator's own sending-identity Secrets, nothing else.</summary>
+public sealed class LabelledSecretListWatch(IKubernetes client, string labelSelector) : IListWatch<V1Secret>
+{
+    /// <inheritdoc />
+    public async Task<(IReadOnlyList<V1Secret> Items, string ResourceVersion)> ListAsync(CancellationToken ct)
+    {
+        var list = await client.CoreV1.ListSecretForAllNamespacesAsync(labelSelector: labelSelector, cancellationToken: ct);
+        return (list.Items.ToList(), list.Metadata.ResourceVersion);
+    }
+
+    /// <inheritdoc />
+    public IAsyncEnumerable<(WatchEventType Type, V1Secret Object)> WatchAsync(string resourceVersion, TimeSpan timeout, Action<Exception> onError, CancellationToken ct) =>
+        client.CoreV1.WatchListSecretForAllNamespacesAsync(
+            allowWatchBookmarks: true, labelSelector: labelSelector, resourceVersion: resourceVersion,
+            timeoutSeconds: (int)timeout.TotalSeconds, onError: onError, cancellationToken: ct);
+}

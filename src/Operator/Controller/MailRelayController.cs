@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using k8s;
+using k8s.Models;
 using MailRelay.Operator.Cli;
 using MailRelay.Operator.DesiredState;
 using MailRelay.Operator.Entities;
@@ -27,12 +28,14 @@ public sealed class MailRelayController(IKubernetes client, OperatorOptions opti
         var credentials = new Informer<RelayCredential>("relaycredentials", new CustomResourceListWatch<RelayCredential>(client, "relaycredentials"), _logger, options.WatchTimeout);
         using var secrets = new SecretWatchSet(client, queue.Add, _logger);
         var tenancy = new TenancyInformers(client, options, _logger);
+        var identitySecrets = new Informer<V1Secret>("sending-identity secrets", new LabelledSecretListWatch(client, IdentityWriter.Selector), _logger, options.WatchTimeout);
+        identitySecrets.Changed += queue.Add;
         routes.Changed += queue.Add;
         credentials.Changed += queue.Add;
         tenancy.Changed += queue.Add;
         var reconciler = new Reconciler(client, options, loggers.CreateLogger<Reconciler>());
 
-        var informers = Task.WhenAll(Task.Run(() => routes.RunAsync(ct), ct), Task.Run(() => credentials.RunAsync(ct), ct), tenancy.RunAsync(ct));
+        var informers = Task.WhenAll(Task.Run(() => routes.RunAsync(ct), ct), Task.Run(() => credentials.RunAsync(ct), ct), tenancy.RunAsync(ct), Task.Run(() => identitySecrets.RunAsync(ct), ct));
         using var resync = new PeriodicTimer(options.ResyncPeriod);
         _ = Task.Run(async () =>
         {
@@ -48,7 +51,7 @@ public sealed class MailRelayController(IKubernetes client, OperatorOptions opti
             while (!ct.IsCancellationRequested)
             {
                 await queue.WaitAsync(ct);
-                if (!routes.HasSynced || !credentials.HasSynced || !tenancy.HasSynced)
+                if (!routes.HasSynced || !credentials.HasSynced || !tenancy.HasSynced || !identitySecrets.HasSynced)
                 {
                     continue; // the first list of each informer enqueues again
                 }
@@ -63,7 +66,7 @@ public sealed class MailRelayController(IKubernetes client, OperatorOptions opti
                 var watch = Stopwatch.StartNew();
                 try
                 {
-                    var result = await reconciler.ReconcileAsync(tenancy.Complete(routes.Items, credentials.Items, secrets.Secrets), ct);
+                    var result = await reconciler.ReconcileAsync(tenancy.Complete(routes.Items, credentials.Items, secrets.Secrets) with { IdentitySecrets = identitySecrets.Items }, ct);
                     OperatorMetrics.Reconciles.WithLabels("success").Inc();
                     failures = 0;
                     Ready = true;

@@ -11,8 +11,9 @@ namespace MailRelay.Operator.Controller;
 
 /// <summary>
 /// Level-triggered reconcile of the whole desired state: build it from the caches, then write
-/// only what differs: the ConfigMap, the Secret, the workload's config-hash annotation, and each
-/// resource's status (decided by <see cref="StatusPolicy"/>). Events are recorded when a
+/// only what differs: the ConfigMap, the Secret, the workload's config-hash annotation, each
+/// resource's status (decided by <see cref="StatusPolicy"/>), then the relay's certificate
+/// (<see cref="CertificateWriter"/>) and the sending identities (<see cref="IdentityWriter"/>). Events are recorded when a
 /// resource's condition turns False or changes reason.
 /// </summary>
 public sealed partial class Reconciler(IKubernetes client, OperatorOptions options, ILogger logger)
@@ -21,6 +22,7 @@ public sealed partial class Reconciler(IKubernetes client, OperatorOptions optio
 
     private readonly OwnedObjects _owned = new(client, options);
     private readonly WriteIfChanged _writer = new(logger);
+    private IdentityWriter? _identities;
 
     // Warnings recorded for a resource's generation: the cache may still show the old status on the
     // next reconcile, and a warning is said once, not once per status write.
@@ -41,6 +43,11 @@ public sealed partial class Reconciler(IKubernetes client, OperatorOptions optio
         await WriteCredentialStatusesAsync(snapshot.Credentials, statuses.Credentials, ct);
         await WriteRouteStatusesAsync(snapshot.Routes, statuses.Routes, ct);
         await WriteDomainStatusesAsync(snapshot.Domains, desired.Domains, ct);
+
+        // Last, so that a failure here (retried with backoff) never holds up routing and statuses.
+        _identities ??= new IdentityWriter(client, options, _writer, logger);
+        var caCertificate = await new CertificateWriter(client, options, _writer, logger).ApplyAsync(ct);
+        await _identities.ApplyAsync(SendingIdentities.Plan(snapshot), snapshot.IdentitySecrets, caCertificate, ct);
 
         OperatorMetrics.Resources.WithLabels("MailRoute", "true").Set(desired.Routes.Count(v => v.Ok));
         OperatorMetrics.Resources.WithLabels("MailRoute", "false").Set(desired.Routes.Count(v => !v.Ok));

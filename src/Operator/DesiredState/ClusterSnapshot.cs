@@ -18,6 +18,9 @@ public sealed record ClusterSnapshot(
     /// <summary>The labels of the namespaces known, by name (for namespaceSelector); a namespace absent here has unknown labels.</summary>
     public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> NamespaceLabels { get; init; } = new Dictionary<string, IReadOnlyDictionary<string, string>>();
 
+    /// <summary>The sending-identity Secrets the operator labelled (all namespaces), for their passwords; not used by the pure steps.</summary>
+    public IReadOnlyList<V1Secret> IdentitySecrets { get; init; } = [];
+
     /// <summary>Namespaces whose MailRoutes may claim any sender pattern (<c>--trusted-namespaces</c>); required, so no caller trusts by omission.</summary>
     public required IReadOnlySet<string> TrustedNamespaces { get; init; }
 

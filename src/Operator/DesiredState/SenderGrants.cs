@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using k8s.Models;
+using MailRelay.Contracts.Clients;
 using MailRelay.Contracts.Patterns;
 using MailRelay.Contracts.RoutingTable;
 using MailRelay.Operator.Entities;
@@ -120,6 +121,17 @@ public sealed partial class SenderGrants
             ? null
             : string.Join("; ", refusals) + "; this route is not programmed";
     }
+
+    /// <summary>Every domain a MailDomain in effect covers (whoever it is granted to), by domain.</summary>
+    public IReadOnlyList<DomainGrant> Covered =>
+        _effective.Select(g => new DomainGrant(g.Domain, g.Subdomains)).OrderBy(g => g.Domain, StringComparer.Ordinal).ToList();
+
+    /// <summary>True when <paramref name="namespace"/> is trusted (<c>--trusted-namespaces</c>).</summary>
+    public bool IsTrusted(string @namespace) => _trusted.Contains(@namespace);
+
+    /// <summary>The domains granted to <paramref name="namespace"/> (by <c>namespaces</c> or <c>namespaceSelector</c>), by domain.</summary>
+    public IReadOnlyList<DomainGrant> GrantsOf(string @namespace) =>
+        _effective.Where(g => GrantedTo(g, @namespace)).Select(g => new DomainGrant(g.Domain, g.Subdomains)).OrderBy(g => g.Domain, StringComparer.Ordinal).ToList();
 
     private string? Refusal(string @namespace, AddressPattern pattern)
     {

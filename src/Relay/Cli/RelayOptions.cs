@@ -45,6 +45,9 @@ public sealed record RelayOptions
     /// <summary>File of <c>user:password</c> lines for client SMTP AUTH (offered only over TLS).</summary>
     public required string? UsersFile { get; init; }
 
+    /// <summary>The client table (<c>clients.yaml</c>); null = no sending identities, no sender ownership checks. May not exist yet (a Secret mounted optionally).</summary>
+    public string? ClientsFile { get; init; }
+
     /// <summary>Largest accepted message, in bytes (SIZE, enforced strictly).</summary>
     public required int MaxMessageSize { get; init; }
 

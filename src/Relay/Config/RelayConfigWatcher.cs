@@ -8,7 +8,7 @@ namespace MailRelay.Relay.Config;
 /// Secrets by an atomic symlink rename (<c>..data</c>), so the directories are watched (not the
 /// file inodes), and polled as well, since watch events are not guaranteed on every volume.
 /// </summary>
-public sealed class RelayConfigWatcher(RelayOptions options, RelayConfigStore store) : BackgroundService
+public sealed class RelayConfigWatcher(RelayOptions options, RelayConfigStore store, ClientTableStore clients) : BackgroundService
 {
     private readonly SemaphoreSlim _changed = new(0);
 
@@ -17,9 +17,11 @@ public sealed class RelayConfigWatcher(RelayOptions options, RelayConfigStore st
     {
         using var routesWatcher = Watch(Path.GetDirectoryName(Path.GetFullPath(options.RoutesFile)));
         using var credentialsWatcher = Watch(options.CredentialsDir);
+        using var clientsWatcher = options.ClientsFile is { } clientsFile ? Watch(Path.GetDirectoryName(Path.GetFullPath(clientsFile))) : null;
         while (!stoppingToken.IsCancellationRequested)
         {
             store.Reload();
+            clients.Reload();
             try
             {
                 await _changed.WaitAsync(options.ReloadInterval, stoppingToken);

@@ -1,9 +1,11 @@
+using MailRelay.Contracts.Clients;
 using MailRelay.Contracts.Patterns;
 using MailRelay.Contracts.RoutingTable;
 using MailRelay.Relay.Config;
 using MailRelay.Relay.Observability;
 using MailRelay.Relay.Queue;
 using MailRelay.Relay.Receive.Protocol;
+using Microsoft.Extensions.Logging;
 
 namespace MailRelay.Relay.Receive;
 
@@ -14,19 +16,31 @@ namespace MailRelay.Relay.Receive;
 /// reject route, or no route with default reject, gives 550 5.7.1. A hold route accepts: its mail is
 /// queued and waits, deferred, never sent another way (fail closed).
 /// </summary>
-public sealed class ReceivePolicy(RelayConfigStore config, ClientAccess access, int maxRecipients, Spool spool) : IReceivePolicy
+/// <remarks>
+/// Sending identities (with <c>--clients</c>), at MAIL: a user of the client table may use only
+/// senders inside its namespace's granted domains (a trusted namespace's: any); a client without
+/// AUTH only senders no MailDomain covers; a <c>--users</c> user any. Else 553 5.7.1, logged with
+/// the client, user and sender.
+/// </remarks>
+public sealed class ReceivePolicy(RelayConfigStore config, ClientAccess access, int maxRecipients, Spool spool, ClientTableStore clients, ClientAuthenticator authenticator, ILogger<ReceivePolicy> logger) : IReceivePolicy
 {
     /// <inheritdoc />
     public SmtpReply? CheckSender(SessionFacts session, string sender, long declaredSize)
     {
+        EnvelopeAddress address;
         try
         {
-            _ = EnvelopeAddress.Parse(sender);
+            address = EnvelopeAddress.Parse(sender);
         }
         catch (PatternException e)
         {
             RelayMetrics.Refused.WithLabels("bad_address").Inc();
             return SmtpReplies.BadAddress(e.Message);
+        }
+
+        if (CheckOwnership(session, address) is { } refusal)
+        {
+            return refusal;
         }
 
         // Postfix's rule: a declared SIZE needs 1.5 times its size free in the queue.
@@ -37,6 +51,38 @@ public sealed class ReceivePolicy(RelayConfigStore config, ClientAccess access, 
         }
 
         return null;
+    }
+
+    private SmtpReply? CheckOwnership(SessionFacts session, EnvelopeAddress sender)
+    {
+        if (!clients.Enabled || (session.User is { } u && clients.Current?.Find(u) is null && authenticator.IsUnrestricted(u)))
+        {
+            return null; // no client table in use, or a --users user: any sender
+        }
+
+        if (clients.Current is not { } table)
+        {
+            RelayMetrics.Refused.WithLabels("not_ready").Inc();
+            return SmtpReplies.ClientsNotReady();
+        }
+
+        ClientEntry? identity = null;
+        if (session.User is { } user && (identity = table.Find(user)) is null)
+        {
+            // authenticated, then the identity left the table (its MailDomain deleted)
+            return Refuse(session, sender, $"user {user} is no longer a sending identity (no MailDomain grants its namespace)");
+        }
+
+        var decision = table.CheckSender(identity, sender);
+        return decision.Allowed ? null : Refuse(session, sender, decision.Reason!);
+    }
+
+    private SmtpReply Refuse(SessionFacts session, EnvelopeAddress sender, string reason)
+    {
+        RelayMetrics.Refused.WithLabels("sender_not_owned").Inc();
+        logger.LogWarning("Refused sender <{Sender}> from client {Client} ({User}): {Reason}",
+            sender.Normalized, session.Client, session.User is { } u ? "user " + u : "not authenticated", reason);
+        return SmtpReplies.SenderNotOwned(reason);
     }
 
     /// <inheritdoc />

@@ -1,4 +1,3 @@
-using System.Security.Cryptography.X509Certificates;
 using MailRelay.Relay.Cli;
 using MailRelay.Relay.Queue;
 using MailRelay.Relay.Receive.Protocol;
@@ -14,7 +13,7 @@ public sealed record ReceiveServices(
     SessionTable Sessions,
     Spool Spool,
     IDeliveryQueue Queue,
-    UsersFileAuthenticator? Authenticator,
-    X509Certificate2? Certificate,
+    ClientAuthenticator? Authenticator,
+    ServerCertificate? Certificate,
     TimeProvider Time,
     ILogger Logger);

@@ -202,7 +202,7 @@ public sealed class SmtpConnection : ISmtpSession, IAsyncDisposable
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_life.Token);
         timeout.CancelAfter(_services.Options.IdleTimeout);
         await tls.AuthenticateAsServerAsync(
-            new SslServerAuthenticationOptions { ServerCertificate = _services.Certificate, ClientCertificateRequired = false },
+            new SslServerAuthenticationOptions { ServerCertificate = _services.Certificate!.Current, ClientCertificateRequired = false },
             timeout.Token);
         _stream = tls;
         _dialogue.TlsStarted();

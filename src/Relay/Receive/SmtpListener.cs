@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography.X509Certificates;
 using MailRelay.Relay.Cli;
 using MailRelay.Relay.Observability;
 using MailRelay.Relay.Queue;
@@ -23,19 +22,19 @@ public sealed class SmtpListener(
     IDeliveryQueue queue,
     RelayHealth health,
     TimeProvider time,
-    AuthFailures authFailures,
+    ClientAuthenticator clientAuthenticator,
     ILogger<SmtpListener> logger) : BackgroundService
 {
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        X509Certificate2? certificate = null;
+        ServerCertificate? certificate = null;
         if (options.TlsCertFile is { } certFile && options.TlsKeyFile is { } keyFile)
         {
-            certificate = X509Certificate2.CreateFromPemFile(certFile, keyFile);
+            certificate = new ServerCertificate(certFile, keyFile, logger);
         }
 
-        var authenticator = options.UsersFile is { } users ? new UsersFileAuthenticator(users, authFailures, logger, time) : null;
+        var authenticator = clientAuthenticator.Enabled ? clientAuthenticator : null;
         var table = new SessionTable(time, options.MaxConnections, options.MaxConnectionsPerClient);
         var settings = new DialogueSettings(options.HostName, options.MaxMessageSize, certificate is not null, authenticator is not null);
         var services = new ReceiveServices(options, settings, policy, table, spool, queue, authenticator, certificate, time, logger);

@@ -5,6 +5,12 @@ namespace MailRelay.Relay.Receive;
 /// <summary>The relay's policy replies (the protocol's own are in <see cref="SmtpDialogue"/>).</summary>
 internal static class SmtpReplies
 {
+    /// <summary>The client may not use this sender (sending identities: not its domain, or a MailDomain's domain without AUTH).</summary>
+    public static SmtpReply SenderNotOwned(string reason) => new(553, "5.7.1 " + reason);
+
+    /// <summary>The client table (--clients) is not loaded yet: the ownership of a sender cannot be decided.</summary>
+    public static SmtpReply ClientsNotReady() => new(451, "4.3.0 client table not loaded yet, try again later");
+
     /// <summary>An unauthorised client tried to relay (Postfix's reply).</summary>
     public static SmtpReply RelayDenied() => new(554, "5.7.1 relay access denied");
 

@@ -32,6 +32,18 @@ public class OperatorCommandLineTests
     }
 
     [Fact]
+    public void Sending_identity_options_default_to_the_relay_Service_in_the_operators_namespace()
+    {
+        var o = OperatorCommandLine.Bind(name => name switch { "--namespace" => "mail", "--relay-workload" => "statefulset/relay", _ => null });
+        Assert.Equal(("mail-relay-smtp", "mail-relay-clients"), (o.SmtpSecretName, o.ClientsSecretName));
+        Assert.Equal(("mail-relay-ca", "mail-relay-tls"), (o.CaSecretName, o.RelayTlsSecretName));
+        Assert.Equal(("relay.mail.svc", 25), (o.RelaySmtpHost, o.RelaySmtpPort));
+        var given = OperatorCommandLine.Bind(name => name switch { "--relay-smtp-host" => "smtp.example.org", "--relay-smtp-port" => "587", _ => null });
+        Assert.Equal(("smtp.example.org", 587), (given.RelaySmtpHost, given.RelaySmtpPort));
+        Assert.Contains("--relay-smtp-port: '0' is not a port number", Assert.Throws<ArgumentException>(() => OperatorCommandLine.Bind(name => name == "--relay-smtp-port" ? "0" : null)).Message);
+    }
+
+    [Fact]
     public void Trusted_namespaces_default_to_the_operators_own_namespace()
     {
         Assert.Equal(["mail"], OperatorCommandLine.Bind(name => name == "--namespace" ? "mail" : null).TrustedNamespaces);

@@ -35,6 +35,7 @@ public class RelayCommandLineTests
             ["--retry-min"] = "1s",
             ["--retry-max"] = "2m",
             ["--metrics"] = ":9090",
+            ["--clients"] = "/not/mounted/yet/clients.yaml", // may not exist at start: an optional Secret volume
         };
         var o = RelayCommandLine.Bind(values.GetValueOrDefault);
         Assert.Equal(IPEndPoint.Parse("127.0.0.1:2626"), o.Listen);
@@ -44,6 +45,8 @@ public class RelayCommandLineTests
         Assert.Equal(40 * 1024 * 1024, o.MaxMessageSize);
         Assert.Equal(TimeSpan.FromMinutes(2), o.RetryMax);
         Assert.Equal(IPEndPoint.Parse("0.0.0.0:9090"), o.Metrics);
+        Assert.Equal("/not/mounted/yet/clients.yaml", o.ClientsFile);
+        Assert.Null(RelayCommandLine.Bind(_ => null).ClientsFile);
     }
 
     [Theory]
