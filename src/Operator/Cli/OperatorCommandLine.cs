@@ -45,6 +45,7 @@ public static class OperatorCommandLine
         ("--clients-secret-name", "mail-relay-clients", "Secret in --namespace holding clients.yaml: the relay's client table (salted password hashes and granted domains)"),
         ("--ca-secret-name", "mail-relay-ca", "Secret in --namespace holding the operator's CA (ca.crt, ca.key); created when missing"),
         ("--relay-tls-secret-name", "mail-relay-tls", "Secret in --namespace (kubernetes.io/tls) holding the relay's certificate issued from that CA; mount it at the relay's --tls-cert/--tls-key"),
+        ("--relay-tls-source-secret", null, "Secret in --namespace (kubernetes.io/tls: tls.crt, tls.key, optional ca.crt, e.g. cert-manager's) whose certificate the relay serves instead of one from the operator's CA: copied into --relay-tls-secret-name, its ca.crt (else tls.crt's issuer chain) into each --smtp-secret-name Secret"),
         ("--relay-smtp-host", null, "host name apps connect to, written into each --smtp-secret-name Secret (default: the relay workload's name.--namespace.svc, its Service)"),
         ("--relay-smtp-port", "25", "port apps connect to, written into each --smtp-secret-name Secret (the relay Service's SMTP port)"),
         ("--trusted-namespaces", null, "comma-separated namespaces whose MailRoutes may claim any sender, '*' and '<>' included (default: --namespace); other namespaces only what MailDomains grant them"),
@@ -198,6 +199,7 @@ public static class OperatorCommandLine
             ClientsSecretName = Text("--clients-secret-name"),
             CaSecretName = Text("--ca-secret-name"),
             RelayTlsSecretName = Text("--relay-tls-secret-name"),
+            RelayTlsSourceSecret = Opt("--relay-tls-source-secret"),
             RelaySmtpHost = Opt("--relay-smtp-host") ?? $"{workload[(slash + 1)..]}.{@namespace}.svc",
             RelaySmtpPort = int.TryParse(Text("--relay-smtp-port"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) && port is > 0 and < 65536
                 ? port

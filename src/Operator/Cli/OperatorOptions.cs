@@ -32,6 +32,9 @@ public sealed record OperatorOptions
     /// <summary>The Secret in <see cref="Namespace"/> with the relay's server certificate.</summary>
     public required string RelayTlsSecretName { get; init; }
 
+    /// <summary>A kubernetes.io/tls Secret in <see cref="Namespace"/> the user provides (e.g. cert-manager's); null: the operator issues the relay's certificate from its own CA.</summary>
+    public string? RelayTlsSourceSecret { get; init; }
+
     /// <summary>The host apps connect to (written into each SMTP Secret).</summary>
     public required string RelaySmtpHost { get; init; }
 

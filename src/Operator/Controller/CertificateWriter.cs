@@ -14,11 +14,32 @@ namespace MailRelay.Operator.Controller;
 /// server certificate issued from it (Secret <c>--relay-tls-secret-name</c>, type kubernetes.io/tls:
 /// <c>tls.crt</c>, <c>tls.key</c>, <c>ca.crt</c>) in its namespace; decisions in <see cref="RelayCertificates"/>.
 /// Writes only when something is missing, unusable or due for renewal; never logs a key.
+/// With <c>--relay-tls-source-secret</c> it issues nothing: it copies the user's certificate Secret into the relay's
+/// (<see cref="RelayTlsSource"/> decides what), keeping the last good one while the source is missing or incomplete.
 /// </summary>
 public sealed class CertificateWriter(IKubernetes client, OperatorOptions options, WriteIfChanged writer, ILogger logger)
 {
-    /// <summary>Makes sure both exist and are current; returns the CA certificate (PEM) for the apps' <c>ca.crt</c>.</summary>
-    public async Task<string> ApplyAsync(CancellationToken ct)
+    /// <summary>Makes sure the relay's certificate is current; returns the plan (its <see cref="RelayTlsPlan.CaCertificate"/>: the apps' <c>ca.crt</c>).</summary>
+    public async Task<RelayTlsPlan> ApplyAsync(CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(options.RelayTlsSourceSecret))
+        {
+            return RelayTlsPlan.Issue with { CaCertificate = await IssueAsync(ct) };
+        }
+
+        var source = await ReadAsync(options.RelayTlsSourceSecret, ct);
+        var tlsSecret = await ReadAsync(options.RelayTlsSecretName, ct);
+        var plan = RelayTlsSource.Decide(options.RelayTlsSourceSecret, options.Namespace, source?.Data, tlsSecret?.Data, DateTimeOffset.UtcNow);
+        if (plan.Write is { } data)
+        {
+            await WriteAsync(tlsSecret, options.RelayTlsSecretName, "kubernetes.io/tls", new(data), ct);
+            writer.Wrote("Secret", $"copied the certificate of Secret {options.Namespace}/{options.RelayTlsSourceSecret} into Secret {options.Namespace}/{options.RelayTlsSecretName}");
+        }
+
+        return plan;
+    }
+
+    private async Task<string> IssueAsync(CancellationToken ct)
     {
         var now = DateTimeOffset.UtcNow;
         var ns = options.Namespace;

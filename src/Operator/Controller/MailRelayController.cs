@@ -30,12 +30,21 @@ public sealed class MailRelayController(IKubernetes client, OperatorOptions opti
         var tenancy = new TenancyInformers(client, options, _logger);
         var identitySecrets = new Informer<V1Secret>("sending-identity secrets", new LabelledSecretListWatch(client, IdentityWriter.Selector), _logger, options.WatchTimeout);
         identitySecrets.Changed += queue.Add;
+
+        // The user's certificate Secret (--relay-tls-source-secret), by name: a renewal (cert-manager) reaches the relay at once.
+        var tlsSource = string.IsNullOrEmpty(options.RelayTlsSourceSecret) ? null
+            : new Informer<V1Secret>($"secret {options.Namespace}/{options.RelayTlsSourceSecret}", new SecretListWatch(client, options.Namespace, options.RelayTlsSourceSecret), _logger, options.WatchTimeout);
+        if (tlsSource is not null)
+        {
+            tlsSource.Changed += queue.Add;
+        }
+
         routes.Changed += queue.Add;
         credentials.Changed += queue.Add;
         tenancy.Changed += queue.Add;
         var reconciler = new Reconciler(client, options, loggers.CreateLogger<Reconciler>());
 
-        var informers = Task.WhenAll(Task.Run(() => routes.RunAsync(ct), ct), Task.Run(() => credentials.RunAsync(ct), ct), tenancy.RunAsync(ct), Task.Run(() => identitySecrets.RunAsync(ct), ct));
+        var informers = Task.WhenAll(Task.Run(() => routes.RunAsync(ct), ct), Task.Run(() => credentials.RunAsync(ct), ct), tenancy.RunAsync(ct), Task.Run(() => identitySecrets.RunAsync(ct), ct), tlsSource is null ? Task.CompletedTask : Task.Run(() => tlsSource.RunAsync(ct), ct));
         using var resync = new PeriodicTimer(options.ResyncPeriod);
         _ = Task.Run(async () =>
         {
@@ -51,7 +60,7 @@ public sealed class MailRelayController(IKubernetes client, OperatorOptions opti
             while (!ct.IsCancellationRequested)
             {
                 await queue.WaitAsync(ct);
-                if (!routes.HasSynced || !credentials.HasSynced || !tenancy.HasSynced || !identitySecrets.HasSynced)
+                if (!routes.HasSynced || !credentials.HasSynced || !tenancy.HasSynced || !identitySecrets.HasSynced || tlsSource?.HasSynced == false)
                 {
                     continue; // the first list of each informer enqueues again
                 }

@@ -23,6 +23,7 @@ public sealed partial class Reconciler(IKubernetes client, OperatorOptions optio
     private readonly OwnedObjects _owned = new(client, options);
     private readonly WriteIfChanged _writer = new(logger);
     private IdentityWriter? _identities;
+    private HashSet<TlsWarning> _tlsWarnings = [];
 
     // Warnings recorded for a resource's generation: the cache may still show the old status on the
     // next reconcile, and a warning is said once, not once per status write.
@@ -46,14 +47,28 @@ public sealed partial class Reconciler(IKubernetes client, OperatorOptions optio
 
         // Last, so that a failure here (retried with backoff) never holds up routing and statuses.
         _identities ??= new IdentityWriter(client, options, _writer, logger);
-        var caCertificate = await new CertificateWriter(client, options, _writer, logger).ApplyAsync(ct);
-        await _identities.ApplyAsync(SendingIdentities.Plan(snapshot), snapshot.IdentitySecrets, caCertificate, ct);
+        var tls = await new CertificateWriter(client, options, _writer, logger).ApplyAsync(ct);
+        await RecordTlsWarningsAsync(tls.Warnings, ct);
+        await _identities.ApplyAsync(SendingIdentities.Plan(snapshot), snapshot.IdentitySecrets, tls.CaCertificate, ct);
 
         OperatorMetrics.Resources.WithLabels("MailRoute", "true").Set(desired.Routes.Count(v => v.Ok));
         OperatorMetrics.Resources.WithLabels("MailRoute", "false").Set(desired.Routes.Count(v => !v.Ok));
         OperatorMetrics.Resources.WithLabels("RelayCredential", "true").Set(desired.Credentials.Count(v => v.Ok));
         OperatorMetrics.Resources.WithLabels("RelayCredential", "false").Set(desired.Credentials.Count(v => !v.Ok));
-        return workloadExists ? ReconcileResult.Done : ReconcileResult.Requeue(WorkloadRetry);
+        return workloadExists && tls.SourceReady ? ReconcileResult.Done : ReconcileResult.Requeue(WorkloadRetry);
+    }
+
+    /// <summary>A Warning Event on the TLS source Secret for each warning not already in force at the last reconcile (said once, again after it cleared).</summary>
+    private async Task RecordTlsWarningsAsync(IReadOnlyList<TlsWarning> warnings, CancellationToken ct)
+    {
+        var said = _tlsWarnings;
+        _tlsWarnings = warnings.ToHashSet();
+        foreach (var warning in warnings.Where(w => !said.Contains(w)))
+        {
+            logger.LogWarning("{Reason}: {Message}", warning.Reason, warning.Message);
+            var subject = new V1Secret { Metadata = new V1ObjectMeta { Name = options.RelayTlsSourceSecret, NamespaceProperty = options.Namespace } };
+            await RecordWarningAsync(subject, "Secret", $"{options.Namespace}/{options.RelayTlsSourceSecret}", warning.Reason, warning.Message, ct, apiVersion: "v1");
+        }
     }
 
     private async Task WriteCredentialStatusesAsync(IReadOnlyList<RelayCredential> credentials, IReadOnlyDictionary<string, DesiredCredentialStatus> statuses, CancellationToken ct)
@@ -136,7 +151,7 @@ public sealed partial class Reconciler(IKubernetes client, OperatorOptions optio
     }
 
     /// <summary>Records a Warning Event on <paramref name="subject"/>.</summary>
-    private async Task RecordWarningAsync(IKubernetesObject<V1ObjectMeta> subject, string kind, string key, string reason, string message, CancellationToken ct)
+    private async Task RecordWarningAsync(IKubernetesObject<V1ObjectMeta> subject, string kind, string key, string reason, string message, CancellationToken ct, string apiVersion = Api.GroupVersion)
     {
         var now = DateTime.UtcNow;
         var eventNamespace = subject.Metadata.NamespaceProperty ?? "default"; // a cluster-scoped subject's (MailDomain) Events go to default, as kubectl describe expects
@@ -145,7 +160,7 @@ public sealed partial class Reconciler(IKubernetes client, OperatorOptions optio
             Metadata = new V1ObjectMeta { GenerateName = subject.Metadata.Name + ".", NamespaceProperty = eventNamespace },
             InvolvedObject = new V1ObjectReference
             {
-                ApiVersion = Api.GroupVersion,
+                ApiVersion = apiVersion,
                 Kind = kind,
                 Name = subject.Metadata.Name,
                 NamespaceProperty = subject.Metadata.NamespaceProperty,

@@ -22,10 +22,16 @@ public sealed class OperatorProcess : IDisposable
     public bool Running => _process.Running;
 
     /// <summary>Starts the operator; returns once /healthz answers.</summary>
+    /// <param name="environment">more MAILRELAY_* variables (options given through their variables).</param>
     /// <param name="trustedNamespaces">--trusted-namespaces (comma-separated); null leaves the operator's default, its own namespace.</param>
-    public static async Task<OperatorProcess> StartAsync(ControlPlane cluster, string @namespace, bool leaderElect = false, string resyncSeconds = "1", string? kubeconfig = null, string workload = "deployment/mail-relay", string watchTimeoutSeconds = "60", string? trustedNamespaces = null)
+    public static async Task<OperatorProcess> StartAsync(ControlPlane cluster, string @namespace, bool leaderElect = false, string resyncSeconds = "1", string? kubeconfig = null, string workload = "deployment/mail-relay", string watchTimeoutSeconds = "60", string? trustedNamespaces = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var env = new Dictionary<string, string> { ["MAILRELAY_RESYNC_PERIOD"] = resyncSeconds };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            env[name] = value;
+        }
+
         if (trustedNamespaces is not null)
         {
             env["MAILRELAY_TRUSTED_NAMESPACES"] = trustedNamespaces; // through its variable, which the command line would override

@@ -37,6 +37,8 @@ public class OperatorCommandLineTests
         var o = OperatorCommandLine.Bind(name => name switch { "--namespace" => "mail", "--relay-workload" => "statefulset/relay", _ => null });
         Assert.Equal(("mail-relay-smtp", "mail-relay-clients"), (o.SmtpSecretName, o.ClientsSecretName));
         Assert.Equal(("mail-relay-ca", "mail-relay-tls"), (o.CaSecretName, o.RelayTlsSecretName));
+        Assert.Null(o.RelayTlsSourceSecret); // the operator issues from its own CA
+        Assert.Equal("relay-cert", OperatorCommandLine.Bind(name => name == "--relay-tls-source-secret" ? "relay-cert" : null).RelayTlsSourceSecret);
         Assert.Equal(("relay.mail.svc", 25), (o.RelaySmtpHost, o.RelaySmtpPort));
         var given = OperatorCommandLine.Bind(name => name switch { "--relay-smtp-host" => "smtp.example.org", "--relay-smtp-port" => "587", _ => null });
         Assert.Equal(("smtp.example.org", 587), (given.RelaySmtpHost, given.RelaySmtpPort));
