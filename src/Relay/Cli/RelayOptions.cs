@@ -81,6 +81,9 @@ public sealed record RelayOptions
     /// <summary>How long a client may stay silent between commands.</summary>
     public required TimeSpan IdleTimeout { get; init; }
 
+    /// <summary>The longest a client may take to send one message (after 354).</summary>
+    public required TimeSpan DataTimeout { get; init; }
+
     /// <summary>On SIGTERM, how long clients in a mail transaction may take to finish it.</summary>
     public required TimeSpan ShutdownGrace { get; init; }
 

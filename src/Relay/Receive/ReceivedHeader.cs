@@ -28,7 +28,8 @@ public static class ReceivedHeader
         var b = new StringBuilder(s.Length);
         foreach (var c in s)
         {
-            b.Append(char.IsControl(c) || c is '(' or ')' or ';' ? '_' : c);
+            // ASCII only: a UTF-8 HELO name would put 8-bit octets in a header of mail not flagged SMTPUTF8.
+            b.Append(char.IsControl(c) || c > '~' || c is '(' or ')' or ';' ? '_' : c);
         }
 
         return b.ToString();

@@ -26,7 +26,7 @@ public sealed class SmtpConnection : ISmtpSession, IAsyncDisposable
 
     private const int BufferSize = 64 * 1024;
     private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
-    private static readonly byte[] IdleGoodbye = new SmtpReply(421, "4.4.2 Idle timeout exceeded, closing connection").ToBytes();
+    private static readonly byte[] IdleGoodbye = new SmtpReply(421, "4.4.2 Timeout exceeded, closing connection").ToBytes();
 
     private readonly ReceiveServices _services;
     private readonly SmtpDialogue _dialogue;
@@ -82,15 +82,15 @@ public sealed class SmtpConnection : ISmtpSession, IAsyncDisposable
                 }
 
                 table.CommandStarted(this);
-                var step = tooLong ? _dialogue.LineTooLong() : Decode(line!) is { } text ? _dialogue.Handle(SmtpCommand.Parse(text)) : SmtpStep.Say(500, "5.5.2 Error: command is not valid UTF-8");
-                var inTransaction = await PerformAsync(step);
+                var step = tooLong ? _dialogue.LineTooLong() : Decode(line!) is { } text ? _dialogue.Handle(SmtpCommand.Parse(text)) : _dialogue.NotUtf8();
+                var (inTransaction, close) = await PerformAsync(step);
                 if (step.Action == SmtpAction.ReadData || table.Draining)
                 {
                     await FlushAsync(); // the reply to a message goes out before any 421 of a drain
                 }
 
                 table.CommandFinished(this, inTransaction);
-                if (step.Action == SmtpAction.Close)
+                if (close)
                 {
                     await FlushAsync();
                     return;
@@ -164,8 +164,8 @@ public sealed class SmtpConnection : ISmtpSession, IAsyncDisposable
         }
     }
 
-    // Returns whether a mail transaction is open after the command.
-    private async Task<bool> PerformAsync(SmtpStep step)
+    // Returns whether a mail transaction is open after the command, and whether the session ends.
+    private async Task<(bool InTransaction, bool Close)> PerformAsync(SmtpStep step)
     {
         switch (step.Action)
         {
@@ -173,19 +173,21 @@ public sealed class SmtpConnection : ISmtpSession, IAsyncDisposable
                 Say(step.Reply!);
                 await FlushAsync();
                 await StartTlsAsync();
-                return false;
+                return (false, false);
             case SmtpAction.ReadData:
                 Say(step.Reply!);
                 await FlushAsync();
                 Say(await ReceiveMessageAsync());
                 _dialogue.DataFinished();
-                return false;
+                return (false, false);
             case SmtpAction.Authenticate:
-                Say(await AuthenticateAsync(step.Mechanism!, step.InitialResponse));
-                return false;
+                var reply = await AuthenticateAsync(step.Mechanism!, step.InitialResponse);
+                var answer = reply.IsError ? _dialogue.AuthFailed(reply) : SmtpStep.Say(reply);
+                Say(answer.Reply!);
+                return (false, answer.Action == SmtpAction.Close);
             default:
                 Say(step.Reply!);
-                return _dialogue.Transaction is not null;
+                return (_dialogue.Transaction is not null, step.Action == SmtpAction.Close);
         }
     }
 
@@ -201,9 +203,17 @@ public sealed class SmtpConnection : ISmtpSession, IAsyncDisposable
         var tls = new SslStream(_stream, leaveInnerStreamOpen: false);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_life.Token);
         timeout.CancelAfter(_services.Options.IdleTimeout);
-        await tls.AuthenticateAsServerAsync(
+        try
+        {
+            await tls.AuthenticateAsServerAsync(
             new SslServerAuthenticationOptions { ServerCertificate = _services.Certificate!.Current, ClientCertificateRequired = false },
             timeout.Token);
+        }
+        catch (OperationCanceledException) when (!_life.IsCancellationRequested)
+        {
+            throw new IOException($"the TLS handshake did not complete within {_services.Options.IdleTimeout}");
+        }
+
         _stream = tls;
         _dialogue.TlsStarted();
     }
@@ -246,6 +256,7 @@ public sealed class SmtpConnection : ISmtpSession, IAsyncDisposable
         var now = _services.Time.GetUtcNow();
         var facts = _dialogue.Facts;
         var decoder = new DataDecoder(options.MaxMessageSize);
+        var deadline = now + options.DataTimeout;
         var pending = new ArrayBufferWriter<byte>(BufferSize);
         IncomingMessage? message = null;
         IOException? storage = null;
@@ -263,7 +274,7 @@ public sealed class SmtpConnection : ISmtpSession, IAsyncDisposable
 
             while (!decoder.Ended)
             {
-                if (_end == _start && !await FillAsync())
+                if (_end == _start && !await FillAsync(deadline))
                 {
                     throw new IOException("the client left during DATA");
                 }
@@ -361,36 +372,39 @@ public sealed class SmtpConnection : ISmtpSession, IAsyncDisposable
 
     // A line without its CRLF (or bare LF), or (null, true) for one over the limit (read to its end and
     // dropped), or (null, false) when the client closed the connection.
+    // A whole command line must arrive within the idle timeout (a byte now and then does not keep a
+    // session alive: slowloris).
     private async Task<(byte[]? Line, bool TooLong)> ReadLineAsync()
     {
         var tooLong = false;
+        var deadline = _services.Time.GetUtcNow() + _services.Options.IdleTimeout;
         while (true)
         {
             var lf = Array.IndexOf(_in, (byte)'\n', _start, _end - _start);
             if (lf >= 0)
             {
-                var length = lf - _start;
-                var line = tooLong || length > MaxCommandLine ? null : _in.AsSpan(_start, length > 0 && _in[lf - 1] == '\r' ? length - 1 : length).ToArray();
+                var length = lf - _start > 0 && _in[lf - 1] == '\r' ? lf - _start - 1 : lf - _start;
+                var line = tooLong || length > MaxCommandLine ? null : _in.AsSpan(_start, length).ToArray();
                 _start = lf + 1;
                 return (line, line is null);
             }
 
-            if (_end - _start > MaxCommandLine)
+            if (_end - _start > MaxCommandLine + 1)
             {
                 tooLong = true;
                 _start = _end;
             }
 
             await FlushAsync(); // the client waits for the replies to what it has sent
-            if (!await FillAsync())
+            if (!await FillAsync(deadline))
             {
                 return (null, false);
             }
         }
     }
 
-    // Reads more input, waiting at most the idle timeout; false at the end of the stream.
-    private async Task<bool> FillAsync()
+    // Reads more input, waiting at most the idle timeout and never past the deadline; false at the end of the stream.
+    private async Task<bool> FillAsync(DateTimeOffset deadline)
     {
         if (_start == _end)
         {
@@ -403,8 +417,9 @@ public sealed class SmtpConnection : ISmtpSession, IAsyncDisposable
             _start = 0;
         }
 
+        var left = deadline - _services.Time.GetUtcNow();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_life.Token);
-        timeout.CancelAfter(_services.Options.IdleTimeout);
+        timeout.CancelAfter(left < _services.Options.IdleTimeout ? (left > TimeSpan.Zero ? left : TimeSpan.Zero) : _services.Options.IdleTimeout);
         int read;
         try
         {
@@ -412,7 +427,7 @@ public sealed class SmtpConnection : ISmtpSession, IAsyncDisposable
         }
         catch (OperationCanceledException) when (!_life.IsCancellationRequested)
         {
-            _services.Logger.LogInformation("SMTP client {Client} idle for more than {Timeout}: closing", _client, _services.Options.IdleTimeout);
+            _services.Logger.LogInformation("SMTP client {Client} too slow (silent for {Timeout}, or past its deadline): closing", _client, _services.Options.IdleTimeout);
             await Goodbye(IdleGoodbye);
             throw;
         }
@@ -435,8 +450,21 @@ public sealed class SmtpConnection : ISmtpSession, IAsyncDisposable
         {
             if (!_closed)
             {
-                await _stream.WriteAsync(_out.WrittenMemory, _life.Token);
-                await _stream.FlushAsync(_life.Token);
+                // A client that does not read its replies is as idle as one that does not write.
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_life.Token);
+                timeout.CancelAfter(_services.Options.IdleTimeout);
+                try
+                {
+                    await _stream.WriteAsync(_out.WrittenMemory, timeout.Token);
+                    await _stream.FlushAsync(timeout.Token);
+                }
+                catch (OperationCanceledException) when (!_life.IsCancellationRequested)
+                {
+                    _closed = true;
+                    _services.Logger.LogInformation("SMTP client {Client} has not read its replies for {Timeout}: closing", _client, _services.Options.IdleTimeout);
+                    await _life.CancelAsync();
+                    throw;
+                }
             }
 
             _out.ResetWrittenCount();

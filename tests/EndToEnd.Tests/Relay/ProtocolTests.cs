@@ -153,6 +153,45 @@ public sealed class ProtocolTests : IDisposable
         Assert.DoesNotContain("Queued", relay.Log);
     }
 
+    [Fact]
+    public async Task A_command_sent_a_byte_at_a_time_does_not_keep_the_session_past_the_idle_timeout()
+    {
+        var (relay, _, _, _) = await StartAsync("--idle-timeout", "3s");
+        using var client = await RawSmtp.ConnectAsync(relay.SmtpPort);
+        var slow = Task.Run(async () =>
+        {
+            foreach (var c in "NOOP NOOP NOOP NOOP NOOP NOOP\r\n")
+            {
+                await client.SendAsync(c.ToString());
+                await Task.Delay(500); // each byte well inside the idle timeout
+            }
+        });
+
+        Assert.StartsWith("421 4.4.2", await client.ReplyAsync()); // the line was not whole within 3 s
+        await relay.WaitUntilAsync(() => relay.Log.Contains("too slow", StringComparison.Ordinal), "the slow client logged");
+        await Assert.ThrowsAnyAsync<Exception>(() => slow);
+    }
+
+    [Fact]
+    public async Task A_client_that_does_not_read_its_replies_is_closed_after_the_idle_timeout()
+    {
+        var (relay, _, _, _) = await StartAsync("--idle-timeout", "2s");
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { ReceiveBufferSize = 1024 };
+        await socket.ConnectAsync(System.Net.IPAddress.Loopback, relay.SmtpPort);
+        var commands = System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("HELP\r\n", 1000)));
+        using var sending = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var sent = Task.Run(async () =>
+        {
+            while (!sending.IsCancellationRequested)
+            {
+                await socket.SendAsync(commands, System.Net.Sockets.SocketFlags.None, sending.Token); // never reads a reply
+            }
+        });
+
+        await relay.WaitUntilAsync(() => relay.Log.Contains("has not read its replies", StringComparison.Ordinal), "the relay closing the connection", TimeSpan.FromSeconds(25));
+        await Assert.ThrowsAnyAsync<Exception>(() => sent); // the relay closed it: sending fails
+    }
+
     public void Dispose() => _peers.Dispose();
 
     private async Task<(RelayProcess Relay, SmtpSink Mx, UpstreamRelay Upstream, SmtpSink SenderMx)> StartAsync(params string[] extra)

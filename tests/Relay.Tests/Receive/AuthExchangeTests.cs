@@ -20,7 +20,7 @@ public sealed class AuthExchangeTests
         var (exchange, first) = AuthExchange.Start("PLAIN", null);
         Assert.Equal(334, first.Challenge!.Code);
         Assert.Equal([string.Empty], first.Challenge.Lines);
-        var next = exchange.Next(B64("admin\0alice\0s3cret"));
+        var next = exchange.Next(B64("\0alice\0s3cret"));
         Assert.Equal(("alice", "s3cret"), (next.User, next.Password));
     }
 
@@ -52,5 +52,12 @@ public sealed class AuthExchangeTests
     {
         var (_, first) = AuthExchange.Start("PLAIN", B64("\0\0pw"));
         Assert.Equal(501, first.Error!.Code);
+    }
+
+    [Fact]
+    public void Plain_acting_as_someone_else_is_refused_and_as_oneself_allowed()
+    {
+        Assert.Equal(535, AuthExchange.Start("PLAIN", B64("admin\0alice\0s3cret")).First.Error!.Code);
+        Assert.Equal("alice", AuthExchange.Start("PLAIN", B64("alice\0alice\0s3cret")).First.User);
     }
 }

@@ -51,9 +51,15 @@ public sealed class AuthExchange
         if (_mechanism == "PLAIN")
         {
             var parts = text.Split('\0');
-            return parts.Length == 3 && parts[1].Length > 0
+            if (parts.Length != 3 || parts[1].Length == 0)
+            {
+                return Fail(501, "5.5.2 Cannot decode response");
+            }
+
+            // RFC 4616: acting as another identity (authzid) is not granted to anyone here.
+            return parts[0].Length == 0 || parts[0] == parts[1]
                 ? new Result(null, null, parts[1], parts[2])
-                : Fail(501, "5.5.2 Cannot decode response");
+                : Fail(535, "5.7.8 Authentication credentials invalid");
         }
 
         if (_user is null)

@@ -88,6 +88,10 @@ public sealed record MailPath(string Address, IReadOnlyDictionary<string, string
             }
 
             path = path[(colon + 1)..];
+            if (path.Length == 0)
+            {
+                return (null, bad); // "<@relay:>" is no mailbox, least of all the null sender
+            }
         }
 
         if (path.Length == 0)

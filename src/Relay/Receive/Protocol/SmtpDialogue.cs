@@ -67,19 +67,28 @@ public sealed class SmtpDialogue(DialogueSettings settings, IReceivePolicy polic
             _ => SmtpStep.Say(500, "5.5.2 Error: command not recognized"),
         };
 
-        if (step.Reply is { Code: >= 500 and <= 504 or 555 } && ++_errors >= settings.HardErrorLimit)
-        {
-            return new SmtpStep(SmtpAction.Close, new SmtpReply(step.Reply.Code, [.. step.Reply.Lines.Take(step.Reply.Lines.Count - 1), step.Reply.Lines[^1] + " (too many errors, closing)"]));
-        }
-
-        return step;
+        return step.Reply is { Code: >= 500 and <= 504 or 555 } && step.Action == SmtpAction.Reply ? Error(step.Reply) : step;
     }
 
     /// <summary>A command line longer than the limit (answered, not parsed).</summary>
-    public SmtpStep LineTooLong()
+    public SmtpStep LineTooLong() => Error(new SmtpReply(500, "5.5.2 Error: line too long"));
+
+    /// <summary>A command line that is not valid UTF-8 (answered, not parsed).</summary>
+    public SmtpStep NotUtf8() => Error(new SmtpReply(500, "5.5.2 Error: command is not valid UTF-8"));
+
+    /// <summary>
+    /// An AUTH exchange that failed (a 535, or a 501 inside the exchange): it counts towards the
+    /// error limit like any protocol error, so one connection cannot guess passwords forever.
+    /// </summary>
+    public SmtpStep AuthFailed(SmtpReply reply) => Error(reply);
+
+    // Counts a protocol error; at the limit the reply ends the session.
+    private SmtpStep Error(SmtpReply reply)
     {
-        var step = SmtpStep.Say(500, "5.5.2 Error: line too long");
-        return ++_errors >= settings.HardErrorLimit ? step with { Action = SmtpAction.Close } : step;
+        var step = SmtpStep.Say(reply);
+        return ++_errors >= settings.HardErrorLimit
+            ? new SmtpStep(SmtpAction.Close, new SmtpReply(reply.Code, [.. reply.Lines.Take(reply.Lines.Count - 1), reply.Lines[^1] + " (too many errors, closing)"]))
+            : step;
     }
 
     /// <summary>TLS is up: the client starts again with EHLO (RFC 3207 4.2).</summary>
@@ -227,7 +236,12 @@ public sealed class SmtpDialogue(DialogueSettings settings, IReceivePolicy polic
             return SmtpStep.Say(refused);
         }
 
-        Transaction.Recipients.Add(recipient);
+        // The same recipient twice gets one copy (Postfix's cleanup removes duplicates too).
+        if (!Transaction.Recipients.Contains(recipient, StringComparer.OrdinalIgnoreCase))
+        {
+            Transaction.Recipients.Add(recipient);
+        }
+
         return SmtpStep.Say(250, "2.1.5 Ok");
     }
 
@@ -272,6 +286,11 @@ public sealed class SmtpDialogue(DialogueSettings settings, IReceivePolicy polic
         if (Tls)
         {
             return SmtpStep.Say(503, "5.5.1 Error: TLS already active");
+        }
+
+        if (Transaction is not null)
+        {
+            return SmtpStep.Say(503, "5.5.1 Error: MAIL transaction in progress");
         }
 
         return new SmtpStep(SmtpAction.StartTls, new SmtpReply(220, "2.0.0 Ready to start TLS"));
