@@ -254,7 +254,9 @@ ENV
 
 down() {
   local pid name
-  # Pods first: containerd's shims outlive containerd; stop every task of this containerd.
+  # The pods' logs are kept for a look (DIR/logs/pods), then the pods go: containerd's shims
+  # outlive containerd; stop every task of this containerd.
+  if [ -d /var/log/pods ] && [ -d "$dir/logs" ]; then cp -r /var/log/pods "$dir/logs/" 2>/dev/null || true; fi
   if [ -S "$dir/containerd/containerd.sock" ]; then
     local c
     for c in $(ctr --address "$dir/containerd/containerd.sock" -n k8s.io tasks ls -q 2>/dev/null); do

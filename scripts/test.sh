@@ -30,7 +30,10 @@ status=0
 for project in "${projects[@]}"; do
   name=$(basename "$project" .csproj)
   echo "== $name"
-  dotnet test "$project" -c Release --no-build -nologo \
+  # Category=RealCluster (a kubelet, containerd and the images: docs/install.md) is run on its own,
+  # not here yet: sudo bash scripts/install-test-deps.sh cluster, build-node.sh, build-images.sh, then
+  # dotnet test tests/EndToEnd.Tests --filter Category=RealCluster
+  dotnet test "$project" -c Release --no-build -nologo --filter "Category!=RealCluster" \
     --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" \
     --results-directory "$results/$name" || status=1
 done
