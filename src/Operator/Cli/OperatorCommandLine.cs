@@ -33,7 +33,7 @@ public static class OperatorCommandLine
     [
         ("--kubeconfig", null, "kubeconfig file (default: in-cluster, KUBECONFIG, ~/.kube/config)"),
         ("--namespace", null, $"namespace of the ConfigMap, Secret, relay workload and Lease (default: the pod's, else {FallbackNamespace})"),
-        ("--relay-workload", "deployment/mail-relay", "deployment/NAME or statefulset/NAME: the relay"),
+        ("--relay-workload", "statefulset/mail-relay", "deployment/NAME or statefulset/NAME: the relay"),
         ("--configmap-name", "mail-relay-routes", "ConfigMap holding routes.yaml"),
         ("--secret-name", "mail-relay-credentials", "Secret holding the resolved credentials"),
         ("--leader-elect", "true", "take a Lease before acting (true|false)"),

@@ -23,6 +23,7 @@ public sealed class PreflightTests : IDisposable
         Assert.Contains("ok   swaks STARTTLS", output);
         Assert.Contains("ok   python3 aiosmtpd (/usr/bin/python3)", output);
         Assert.Equal(profile == "all", output.Contains("ok   kube-apiserver", StringComparison.Ordinal));
+        Assert.Equal(profile == "all", output.Contains("ok   helm (v4.", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -67,6 +68,7 @@ public sealed class PreflightTests : IDisposable
             ["MAILRELAY_DNSMASQ"] = Path.Combine(_dir, "no-dnsmasq"),
             ["MAILRELAY_ETCD"] = ScriptRun.WriteExecutable(Path.Combine(_dir, "etcd"), "echo 'broken' >&2; exit 1"),
             ["MAILRELAY_K8S_BIN"] = emptyBin,
+            ["MAILRELAY_HELM_BIN"] = emptyBin,
         });
 
         Assert.True(code == 1, output);
@@ -79,6 +81,8 @@ public sealed class PreflightTests : IDisposable
         Assert.Contains("ok   smtp-sink", output);
         Assert.Contains("apt-get install -y --no-install-recommends libnet-ssleay-perl python3-aiosmtpd dnsmasq-base etcd-server", output);
         Assert.Contains("bash scripts/build-control-plane.sh", output);
+        Assert.Contains("FAIL helm 4", output);
+        Assert.Contains("bash scripts/install-helm.sh", output);
     }
 
     [Fact]
@@ -91,6 +95,7 @@ public sealed class PreflightTests : IDisposable
         var calls = Path.Combine(_dir, "calls");
         ScriptRun.WriteExecutable(Path.Combine(scripts, "install-test-deps.sh"), $"echo \"install $*\" >> {calls}");
         ScriptRun.WriteExecutable(Path.Combine(scripts, "build-control-plane.sh"), $"echo \"build MAILRELAY_APT_UPDATED=$MAILRELAY_APT_UPDATED\" >> {calls}");
+        ScriptRun.WriteExecutable(Path.Combine(scripts, "install-helm.sh"), $"echo helm >> {calls}");
 
         var (code, output) = await ScriptRun.RunAsync(Path.Combine(scripts, "test.sh"), [], new Dictionary<string, string?>
         {
@@ -104,7 +109,7 @@ public sealed class PreflightTests : IDisposable
         Assert.Contains("FAIL swaks STARTTLS: install libnet-ssleay-perl", output);
         Assert.DoesNotContain("dotnet format", output);
         // The installer ran once, for everything; the control-plane build was told not to update apt again.
-        Assert.Equal(["install all", "build MAILRELAY_APT_UPDATED=1"], File.ReadAllLines(calls));
+        Assert.Equal(["install all", "build MAILRELAY_APT_UPDATED=1", "helm"], File.ReadAllLines(calls));
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);

@@ -20,7 +20,7 @@ public class OperatorCommandLineTests
     public void Options_without_a_value_take_the_option_tables_defaults()
     {
         var o = OperatorCommandLine.Bind(_ => null);
-        Assert.Equal(("deployment", "mail-relay"), (o.WorkloadKind, o.WorkloadName));
+        Assert.Equal(("statefulset", "mail-relay"), (o.WorkloadKind, o.WorkloadName)); // deploy/relay and the chart ship a StatefulSet
         Assert.Equal(("mail-relay-routes", "mail-relay-credentials"), (o.ConfigMapName, o.SecretName));
         Assert.True(o.LeaderElect);
         Assert.Equal("mailrelay-operator", o.LeaseName);
