@@ -84,6 +84,13 @@ public class ChartObjectsTests
         var volumes = relay.Spec.Template.Spec.Volumes;
         Assert.Equal(Arg("--configmap-name"), Assert.Single(volumes, v => v.Name == "routes").ConfigMap.Name);
         Assert.Equal(Arg("--secret-name"), Assert.Single(volumes, v => v.Name == "credentials").Secret.SecretName);
+        // Tenancy: the relay reads the client table and serves the certificate the operator writes.
+        Assert.Equal(Arg("--clients-secret-name"), Assert.Single(volumes, v => v.Name == "clients").Secret.SecretName);
+        Assert.Equal(Arg("--relay-tls-secret-name"), Assert.Single(volumes, v => v.Name == "tls").Secret.SecretName);
+        var relayArgs = Assert.Single(relay.Spec.Template.Spec.Containers).Args;
+        Assert.Contains("--clients=/etc/mailrelay/clients/clients.yaml", relayArgs);
+        Assert.Contains("--tls-cert=/etc/mailrelay/tls/tls.crt", relayArgs);
+        Assert.Equal($"{relay.Metadata.Name}.{Helm.Namespace}.svc", Arg("--relay-smtp-host"));
         // The ConfigMap and Secret the operator writes are the chart's too (created empty), so helm uninstall removes them.
         Assert.Empty(chart.Single("ConfigMap", Arg("--configmap-name")).As<V1ConfigMap>().Data ?? new Dictionary<string, string>());
         Assert.Null(chart.Single("Secret", Arg("--secret-name")).As<V1Secret>().Data);

@@ -14,6 +14,11 @@
 {{- define "mailrelay.routesName" -}}{{ include "mailrelay.fullname" . }}-routes{{- end -}}
 {{- define "mailrelay.credentialsName" -}}{{ include "mailrelay.fullname" . }}-credentials{{- end -}}
 
+{{/* The sending identities' client table, the relay's TLS certificate and the operator's CA (Secrets the operator writes). */}}
+{{- define "mailrelay.clientsName" -}}{{ include "mailrelay.fullname" . }}-clients{{- end -}}
+{{- define "mailrelay.tlsName" -}}{{ include "mailrelay.fullname" . }}-tls{{- end -}}
+{{- define "mailrelay.caName" -}}{{ include "mailrelay.fullname" . }}-ca{{- end -}}
+
 {{/* Labels of every object; beside a selector's labels use commonLabels (the selector names the instance). */}}
 {{- define "mailrelay.labels" -}}
 app.kubernetes.io/instance: {{ .Release.Name }}

@@ -21,7 +21,7 @@ public static class ExplainOutput
         var desired = DesiredStateBuilder.Build(snapshot);
         var table = RoutingTableYaml.Parse(desired.RoutesYaml);
         var text = new StringBuilder(ExplainReport.Format(new RouteResolver(new RouteIndex(table), defaultAction), sender, recipients));
-        var left = desired.Routes.Where(v => !v.Ok).ToList();
+        var left = desired.Routes.Where(v => !v.Ok && v.HoldReason is null).ToList(); // a held route is in the table (its mail waits)
         if (left.Count > 0)
         {
             text.Append("not programmed (not taken into account above):\n");

@@ -44,4 +44,14 @@ public class ExplainOutputTests
         var unmatched = ExplainOutput.Format(snapshot with { Routes = [] }, "a@b.example", ["c@d.example"], DefaultAction.Reject);
         Assert.Contains("route:     (default) -> reject", unmatched);
     }
+
+    [Fact]
+    public void A_held_route_is_in_the_table_and_not_listed_as_left_out()
+    {
+        var snapshot = ResourceFiles.Snapshot(ResourceFiles.Parse("x.yaml", Resources), new HashSet<string> { "mail-relay" }, secretsElsewhere: false); // the Secret is missing: held
+        var text = ExplainOutput.Format(snapshot, "shop@example.com", ["a@partner.example"], DefaultAction.Direct);
+        Assert.Contains("mail-relay/example-com-via-ses -> held: ", text);
+        Assert.DoesNotContain("  - mail-relay/example-com-via-ses:", text);
+        Assert.Contains("  - tenant/greedy: NotPermitted", text);
+    }
 }
