@@ -159,16 +159,4 @@ public sealed class DestinationGate(int limit, TimeProvider time)
         var at = address.LastIndexOf('@');
         return at < 0 ? address : address[(at + 1)..];
     }
-
-    /// <summary>Entries parked now (for the shutdown: they stay on disk).</summary>
-    public int Parked
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _parked.Values.Sum(q => q.Count);
-            }
-        }
-    }
 }

@@ -17,13 +17,11 @@ public sealed class DestinationGateTests
         Assert.False(gate.TryEnter(slow, Entry("3")));
         Assert.False(gate.TryEnter(slow, Entry("4")));
         Assert.True(gate.TryEnter(["relay:ses:587"], Entry("5"))); // other destinations are not held up
-        Assert.Equal(2, gate.Parked);
 
         Assert.Equal(["3"], gate.Exit(slow).Select(e => e.Id));
         Assert.True(gate.TryEnter(slow, Entry("3")));
         Assert.Equal(["4"], gate.Exit(slow).Select(e => e.Id));
         Assert.Empty(gate.Exit(slow));
-        Assert.Equal(0, gate.Parked);
     }
 
     [Fact]
