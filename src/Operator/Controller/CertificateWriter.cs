@@ -19,9 +19,15 @@ namespace MailRelay.Operator.Controller;
 /// </summary>
 public sealed class CertificateWriter(IKubernetes client, OperatorOptions options, WriteIfChanged writer, ILogger logger)
 {
-    /// <summary>Makes sure the relay's certificate is current; returns the plan (its <see cref="RelayTlsPlan.CaCertificate"/>: the apps' <c>ca.crt</c>).</summary>
-    public async Task<RelayTlsPlan> ApplyAsync(CancellationToken ct)
+    private V1OwnerReference? _owner;
+
+    /// <summary>
+    /// Makes sure the relay's certificate is current; returns the plan (its <see cref="RelayTlsPlan.CaCertificate"/>: the apps' <c>ca.crt</c>).
+    /// The Secrets written are owned by <paramref name="owner"/> (<see cref="RelayOwner"/>).
+    /// </summary>
+    public async Task<RelayTlsPlan> ApplyAsync(V1OwnerReference? owner, CancellationToken ct)
     {
+        _owner = owner;
         if (string.IsNullOrEmpty(options.RelayTlsSourceSecret))
         {
             return RelayTlsPlan.Issue with { CaCertificate = await IssueAsync(ct) };
@@ -34,6 +40,10 @@ public sealed class CertificateWriter(IKubernetes client, OperatorOptions option
         {
             await WriteAsync(tlsSecret, options.RelayTlsSecretName, "kubernetes.io/tls", new(data), ct);
             writer.Wrote("Secret", $"copied the certificate of Secret {options.Namespace}/{options.RelayTlsSourceSecret} into Secret {options.Namespace}/{options.RelayTlsSecretName}");
+        }
+        else
+        {
+            await OwnAsync(tlsSecret, ct);
         }
 
         return plan;
@@ -51,6 +61,10 @@ public sealed class CertificateWriter(IKubernetes client, OperatorOptions option
             await WriteAsync(caSecret, options.CaSecretName, "Opaque", new() { ["ca.crt"] = ca.Certificate, ["ca.key"] = ca.Key }, ct);
             writer.Wrote("Secret", $"{(caSecret is null ? "created" : "replaced the unusable")} CA in Secret {ns}/{options.CaSecretName}");
         }
+        else
+        {
+            await OwnAsync(caSecret, ct);
+        }
 
         var names = RelayCertificates.DnsNames(options.RelaySmtpHost, options.WorkloadName, ns);
         var tlsSecret = await ReadAsync(options.RelayTlsSecretName, ct);
@@ -62,6 +76,10 @@ public sealed class CertificateWriter(IKubernetes client, OperatorOptions option
             var issued = RelayCertificates.IssueServer(ca, names, now);
             await WriteAsync(tlsSecret, options.RelayTlsSecretName, "kubernetes.io/tls", new() { ["tls.crt"] = issued.Certificate, ["tls.key"] = issued.Key, ["ca.crt"] = ca.Certificate }, ct);
             writer.Wrote("Secret", $"issued the relay's certificate for {string.Join(", ", names)} into Secret {ns}/{options.RelayTlsSecretName} ({why})");
+        }
+        else
+        {
+            await OwnAsync(tlsSecret, ct);
         }
 
         return ca.Certificate;
@@ -90,7 +108,7 @@ public sealed class CertificateWriter(IKubernetes client, OperatorOptions option
         if (existing is null)
         {
             await client.CoreV1.CreateNamespacedSecretAsync(
-                new V1Secret { Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = options.Namespace }, Type = type, Data = data },
+                new V1Secret { Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = options.Namespace, OwnerReferences = _owner is null ? null : [_owner] }, Type = type, Data = data },
                 options.Namespace,
                 cancellationToken: ct);
             return;
@@ -103,6 +121,20 @@ public sealed class CertificateWriter(IKubernetes client, OperatorOptions option
 
         existing.Data = data;
         existing.StringData = null;
+        RelayOwner.Own(existing.Metadata, _owner);
         await client.CoreV1.ReplaceNamespacedSecretAsync(existing, name, options.Namespace, cancellationToken: ct);
+    }
+
+    /// <summary>A Secret made before the relay workload existed (or by an earlier version) gets its owner; nothing else changes.</summary>
+    private async Task OwnAsync(V1Secret? secret, CancellationToken ct)
+    {
+        if (secret is null || RelayOwner.IsOwned(secret.Metadata, _owner))
+        {
+            return;
+        }
+
+        RelayOwner.Own(secret.Metadata, _owner);
+        await client.CoreV1.ReplaceNamespacedSecretAsync(secret, secret.Metadata.Name, options.Namespace, cancellationToken: ct);
+        writer.Wrote("Secret", $"Secret {options.Namespace}/{secret.Metadata.Name} is now owned by {_owner!.Kind}/{_owner.Name}: deleted with it");
     }
 }

@@ -37,7 +37,7 @@ public sealed class IdentityWriter(IKubernetes client, OperatorOptions options, 
     public static string Selector => IdentityLabel + "=true";
 
     /// <summary>Makes the identity Secrets and the client table match <paramref name="plan"/>; <paramref name="existing"/> are the labelled Secrets cached.</summary>
-    public async Task ApplyAsync(IdentityPlan plan, IReadOnlyList<V1Secret> existing, string caCertificate, CancellationToken ct)
+    public async Task ApplyAsync(IdentityPlan plan, IReadOnlyList<V1Secret> existing, string caCertificate, V1OwnerReference? owner, CancellationToken ct)
     {
         _caCertificate = caCertificate;
         var ours = existing.Where(s => s.Metadata.Name == options.SmtpSecretName)
@@ -64,7 +64,7 @@ public sealed class IdentityWriter(IKubernetes client, OperatorOptions options, 
             }
         }
 
-        await WriteClientTableAsync(plan, passwords, ct);
+        await WriteClientTableAsync(plan, passwords, owner, ct);
     }
 
     private async Task<string?> KeepSecretAsync(SendingIdentity identity, V1Secret? current, CancellationToken ct)
@@ -142,7 +142,8 @@ public sealed class IdentityWriter(IKubernetes client, OperatorOptions options, 
         },
     };
 
-    private async Task WriteClientTableAsync(IdentityPlan plan, Dictionary<string, string> passwords, CancellationToken ct)
+    /// <summary>The client table, in a Secret owned by the relay workload (<see cref="RelayOwner"/>).</summary>
+    private async Task WriteClientTableAsync(IdentityPlan plan, Dictionary<string, string> passwords, V1OwnerReference? owner, CancellationToken ct)
     {
         var (name, ns) = (options.ClientsSecretName, options.Namespace);
         V1Secret? current = null;
@@ -162,12 +163,13 @@ public sealed class IdentityWriter(IKubernetes client, OperatorOptions options, 
             new OwnedObject<V1Secret>(
                 "Secret",
                 _ => Task.FromResult(current),
-                existing => OwnedObjects.HasData(existing, data),
-                c => client.CoreV1.CreateNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns }, Type = "Opaque", Data = data }, ns, cancellationToken: c),
+                existing => OwnedObjects.HasData(existing, data) && RelayOwner.IsOwned(existing.Metadata, owner),
+                c => client.CoreV1.CreateNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns, OwnerReferences = owner is null ? null : [owner] }, Type = "Opaque", Data = data }, ns, cancellationToken: c),
                 (existing, c) =>
                 {
                     existing.Data = data;
                     existing.StringData = null;
+                    RelayOwner.Own(existing.Metadata, owner);
                     return client.CoreV1.ReplaceNamespacedSecretAsync(existing, name, ns, cancellationToken: c);
                 },
                 $"created Secret {ns}/{name}: client table with {table.Clients.Count} identit(ies)",

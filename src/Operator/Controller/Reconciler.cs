@@ -46,10 +46,12 @@ public sealed partial class Reconciler(IKubernetes client, OperatorOptions optio
         await WriteDomainStatusesAsync(snapshot.Domains, desired.Domains, ct);
 
         // Last, so that a failure here (retried with backoff) never holds up routing and statuses.
+        // The Secrets made for the relay in this namespace go with its workload (garbage collection).
+        var owner = workloadExists ? await RelayOwner.ReadAsync(client, options, ct) : null;
         _identities ??= new IdentityWriter(client, options, _writer, logger);
-        var tls = await new CertificateWriter(client, options, _writer, logger).ApplyAsync(ct);
+        var tls = await new CertificateWriter(client, options, _writer, logger).ApplyAsync(owner, ct);
         await RecordTlsWarningsAsync(tls.Warnings, ct);
-        await _identities.ApplyAsync(SendingIdentities.Plan(snapshot), snapshot.IdentitySecrets, tls.CaCertificate, ct);
+        await _identities.ApplyAsync(SendingIdentities.Plan(snapshot), snapshot.IdentitySecrets, tls.CaCertificate, owner, ct);
 
         OperatorMetrics.Resources.WithLabels("MailRoute", "true").Set(desired.Routes.Count(v => v.Ok));
         OperatorMetrics.Resources.WithLabels("MailRoute", "false").Set(desired.Routes.Count(v => !v.Ok));

@@ -2,11 +2,12 @@ using System.CommandLine;
 using System.Net;
 using MailRelay.CommandLine;
 using MailRelay.Contracts.Routing;
+using MailRelay.Relay.Send;
 
 namespace MailRelay.Relay.Cli;
 
 /// <summary>
-/// The relay's command line: running the relay (the root command) and <c>explain</c>.
+/// The relay's command line: running the relay (the root command), <c>explain</c> and <c>send</c>.
 /// Every option is read as text, defaulting to its <c>MAILRELAY_*</c> variable, then checked by <see cref="Bind"/>.
 /// </summary>
 public static class RelayCommandLine
@@ -49,10 +50,11 @@ public static class RelayCommandLine
     /// <summary>The default of a root-command option in <see cref="RunOptions"/>.</summary>
     public static string? Default(string name) => RunOptions.Single(o => o.Name == name).Default;
 
-    /// <summary>Builds the command tree; <paramref name="run"/> and <paramref name="explain"/> are the actions.</summary>
+    /// <summary>Builds the command tree; <paramref name="run"/>, <paramref name="explain"/> and <paramref name="send"/> are the actions.</summary>
     public static RootCommand Build(
         Func<RelayOptions, CancellationToken, Task<int>> run,
-        Func<ExplainRequest, int> explain)
+        Func<ExplainRequest, int> explain,
+        Func<SendRequest, CancellationToken, Task<int>> send)
     {
         var root = new RootCommand("MailRelayOperator relay: accepts mail from cluster apps and delivers it by route.");
         var runOptions = RunOptions.ToDictionary(o => o.Name, o => EnvironmentOption.Text(o.Name, o.Default, o.Help));
@@ -102,7 +104,26 @@ public static class RelayCommandLine
             }
         });
         root.Subcommands.Add(explainCommand);
+        root.Subcommands.Add(SendCommand(send));
         return root;
+    }
+
+    private static Command SendCommand(Func<SendRequest, CancellationToken, Task<int>> send)
+    {
+        var command = new Command("send", "Send a test message to the relay with a sending identity (the mounted mail-relay-smtp Secret): STARTTLS verified against its ca.crt, then AUTH.");
+        var identity = new Option<string>("--identity") { Description = "directory of the mounted mail-relay-smtp Secret (host, port, username, password, ca.crt)", DefaultValueFactory = _ => "/etc/mailrelay/smtp" };
+        var from = new Option<string>("--from") { Description = "sender address (inside a domain granted to the identity's namespace)", Required = true };
+        var to = new Option<string[]>("--to") { Description = "recipient (repeatable)", Required = true, AllowMultipleArgumentsPerToken = true };
+        var subject = new Option<string>("--subject") { Description = "subject of the test message", DefaultValueFactory = _ => "mailrelay test message" };
+        var server = new Option<string?>("--server") { Description = "HOST[:PORT] to connect to instead of the identity's host and port (the certificate must still name it)" };
+        command.Options.Add(identity);
+        command.Options.Add(from);
+        command.Options.Add(to);
+        command.Options.Add(subject);
+        command.Options.Add(server);
+        command.SetAction((result, ct) => send(
+            new SendRequest(result.GetValue(identity)!, result.GetValue(from)!, result.GetValue(to)!, result.GetValue(subject)!, result.GetValue(server)), ct));
+        return command;
     }
 
     /// <summary>Turns option texts into checked options; an option without a value takes its default from <see cref="RunOptions"/>.</summary>

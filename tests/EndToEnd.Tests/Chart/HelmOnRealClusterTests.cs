@@ -9,12 +9,16 @@ namespace MailRelay.EndToEnd.Tests.Chart;
 /// The headline, on a real kubelet: helm install of charts/mail-relay-operator with the locally built
 /// images; the operator and the relay Running and Ready (as UID 10001); a MailDomain, RelayCredential and
 /// MailRoute applied; the operator writes the ConfigMap and Secret and the relay StatefulSet rolls to
-/// pods carrying the new hash; a message from a client pod to the relay Service arrives at the
+/// pods carrying the new hash; an app pod without AUTH is refused the granted domain (553 5.7.1); a message
+/// from an app pod with its namespace's sending identity (the mail-relay-smtp Secret: STARTTLS verified
+/// against the operator's CA, AUTH) to the relay Service arrives at the
 /// authenticated TLS upstream stand-in on the bridge's gateway address; a message queued while the
 /// upstream is down survives a roll on the same PVC and is delivered by the new pod; helm upgrade keeps
-/// the operator's hash; helm uninstall leaves nothing but the PVCs (and the operator's Lease).
-/// Not run by scripts/test.sh yet (Category=RealCluster): it needs root, the packages of
-/// <c>scripts/install-test-deps.sh cluster</c>, scripts/build-node.sh and scripts/build-images.sh.
+/// the operator's hash; helm uninstall leaves nothing in its namespace but the PVCs (and the operator's Lease): the
+/// operator's own Secrets go with the relay StatefulSet that owns them; the apps' identity Secrets stay (documented).
+/// Category=RealCluster: scripts/test.sh runs it after the other end-to-end tests; it needs root, the
+/// cluster packages of scripts/install-test-deps.sh, scripts/build-node.sh and scripts/build-images.sh
+/// (scripts/preflight.sh checks them all before any test starts).
 /// </summary>
 [Trait("Category", "RealCluster")]
 public sealed class HelmOnRealClusterTests(RealCluster cluster) : IClassFixture<RealCluster>, IDisposable
@@ -60,12 +64,18 @@ public sealed class HelmOnRealClusterTests(RealCluster cluster) : IClassFixture<
         var chart = Path.Combine(TestPaths.RepoRoot, "charts", "mail-relay-operator");
 
         // 1. helm install: both workloads Running and Ready, as the restricted standard's non-root user.
-        await cluster.HelmAsync("install", "mail-relay", chart, "--namespace", Ns, "-f", values);
+        var notes = (await cluster.HelmAsync("install", "mail-relay", chart, "--namespace", Ns, "-f", values)).Stdout;
         await RolledOutAsync();
         var pods = (await Kube.CoreV1.ListNamespacedPodAsync(Ns)).Items;
         Assert.Equal(3, pods.Count);
         Assert.All(pods, p => Assert.True(p.Status.ContainerStatuses.Single().Ready, p.Metadata.Name));
         AssertProgramsRunAsUser10001();
+
+        // The CRDs explain themselves (their OpenAPI descriptions, published by the API server).
+        var explain = (await cluster.KubectlAsync("explain", "mailroute.spec.relay")).Stdout;
+        Assert.Contains("Deliver through this upstream relay", explain);
+        Assert.Contains("credentialRef", explain);
+        Assert.Contains("implicit TLS", (await cluster.KubectlAsync("explain", "mailroute.spec.relay.port")).Stdout);
 
         // 2. Resources applied: the operator writes the ConfigMap and Secret; the relay rolls to the new hash.
         var before = await ConfigHashAsync();
@@ -111,16 +121,30 @@ public sealed class HelmOnRealClusterTests(RealCluster cluster) : IClassFixture<
 
         // 3. A message from a client pod to the relay Service reaches the authenticated TLS upstream.
         var service = await Kube.CoreV1.ReadNamespacedServiceAsync("mail-relay", Ns);
-        await SendFromPodAsync("client-1", service.Spec.ClusterIP, "first message through the relay pod");
+        var (refused, refusedLog) = await SendFromPodAsync("client-0", service.Spec.ClusterIP, "without AUTH", authenticate: false);
+        Assert.True(refused == "Failed", refusedLog); // example.com is granted to shop: only its identity may send as it
+        Assert.Contains("553 5.7.1", refusedLog);
+        await SendAuthenticatedFromPodAsync("client-1", service.Spec.ClusterIP, "first message through the relay pod");
         var first = await Eventually.UntilAsync("the message at the upstream", () => _upstream.Messages(), m => m.Count == 1, Slow, () => _upstream.Log + cluster.Logs());
         Assert.Equal(User, first[0].Envelope.GetProperty("login").GetString());
         Assert.True(first[0].Envelope.GetProperty("tls").GetBoolean());
         Assert.Contains("first message through the relay pod", Encoding.UTF8.GetString(first[0].Data));
 
+        // The test message exactly as helm install's NOTES print it (the relay image's send verb with shop's
+        // identity mounted); only hostAliases is added, for this cluster has no DNS to resolve the Secret's host.
+        var command = notes.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("kubectl -n shop run smtp-test ", StringComparison.Ordinal));
+        var host = Encoding.UTF8.GetString((await Kube.CoreV1.ReadNamespacedSecretAsync("mail-relay-smtp", Shop)).Data["host"]);
+        Assert.Contains("{\"spec\": {", command);
+        command = command.Replace("{\"spec\": {", $"{{\"spec\": {{\"hostAliases\": [{{\"ip\": \"{service.Spec.ClusterIP}\", \"hostnames\": [\"{host}\"]}}], ", StringComparison.Ordinal);
+        var fromNotes = await cluster.ToolAsync("bash", ["-c", command], null);
+        Assert.Contains("sent as shop to " + host, fromNotes.Stdout + fromNotes.Stderr);
+        var both = await Eventually.UntilAsync("the NOTES' test message at the upstream", () => _upstream.Messages(), m => m.Count == 2, Slow, () => _upstream.Log + cluster.Logs());
+        Assert.Contains("mailrelay test message", Encoding.UTF8.GetString(both[1].Data));
+
         // 4. Upstream down: the next message is queued on a relay pod's PVC; a MailRoute change rolls the
         //    relay; the new pod on the same PVC delivers it once the upstream is back.
         _upstream.Dispose();
-        await SendFromPodAsync("client-2", service.Spec.ClusterIP, "queued across the roll");
+        await SendAuthenticatedFromPodAsync("client-2", service.Spec.ClusterIP, "queued across the roll");
         var queued = await Eventually.UntilAsync("the message in a spool PV", () => Directory.GetFiles(Path.Combine(cluster.Dir, "pv"), "*.eml", SearchOption.AllDirectories), f => f.Length == 1, Slow);
         var pvName = Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(queued[0])))!; // pv/spool-N/queue/ID.eml
         var podName = "mail-relay-" + pvName[^1];
@@ -150,7 +174,19 @@ public sealed class HelmOnRealClusterTests(RealCluster cluster) : IClassFixture<
         await cluster.HelmAsync("uninstall", "mail-relay", "--namespace", Ns, "--wait", "--timeout", "3m");
         await Eventually.TrueAsync("the pods gone", async () => (await Kube.CoreV1.ListNamespacedPodAsync(Ns)).Items.Count == 0, Slow);
         Assert.Equal(["kube-root-ca.crt", "upstream-ca"], (await Kube.CoreV1.ListNamespacedConfigMapAsync(Ns)).Items.Select(c => c.Metadata.Name).Order());
-        Assert.DoesNotContain((await Kube.CoreV1.ListNamespacedSecretAsync(Ns)).Items, s => s.Type != "kubernetes.io/service-account-token");
+        // The operator's CA, the relay's certificate and the client table are owned by the relay StatefulSet:
+        // the garbage collector deletes them with it.
+        await Eventually.UntilAsync(
+            "the operator's Secrets collected with the relay",
+            async () => (await Kube.CoreV1.ListNamespacedSecretAsync(Ns)).Items.Where(s => s.Type != "kubernetes.io/service-account-token").Select(s => s.Metadata.Name).ToList(),
+            names => names.Count == 0,
+            Slow);
+        // The apps' sending identity in their namespace stays (docs/install.md, like cert-manager's Secrets); the
+        // documented clean-up removes it.
+        var identities = (await Kube.CoreV1.ListSecretForAllNamespacesAsync(labelSelector: "mailrelay.io/sending-identity=true")).Items;
+        Assert.Equal(["shop/mail-relay-smtp"], identities.Select(s => $"{s.Metadata.NamespaceProperty}/{s.Metadata.Name}"));
+        await cluster.KubectlAsync("delete", "secret", "--all-namespaces", "-l", "mailrelay.io/sending-identity=true");
+        Assert.Empty((await Kube.CoreV1.ListSecretForAllNamespacesAsync(labelSelector: "mailrelay.io/sending-identity=true")).Items);
         Assert.Equal(["default"], (await Kube.CoreV1.ListNamespacedServiceAccountAsync(Ns)).Items.Select(s => s.Metadata.Name));
         // The operator's Lease stays (documented): the chart cannot make one the leader election accepts.
         Assert.Equal(["mail-relay-operator"], (await Kube.CoordinationV1.ListNamespacedLeaseAsync(Ns)).Items.Select(l => l.Metadata.Name));
@@ -221,46 +257,49 @@ public sealed class HelmOnRealClusterTests(RealCluster cluster) : IClassFixture<
         }
     }
 
-    /// <summary>A pod in the shop namespace (the relay's image: it has bash) talks SMTP to the relay Service.</summary>
-    private async Task SendFromPodAsync(string name, string serviceIp, string subject)
+    /// <summary>
+    /// An app pod in the shop namespace sends with swaks (the test client image), as an app would: with the
+    /// namespace's sending identity mounted from the Secret the operator wrote (host, port, username, password,
+    /// ca.crt): STARTTLS verified against the operator's CA, then AUTH — or, when <paramref name="authenticate"/>
+    /// is false, without AUTH. The test cluster has no DNS: the Secret's host name is mapped to the Service's
+    /// address with hostAliases. Returns the pod's phase and swaks' transcript.
+    /// </summary>
+    private async Task<(string Phase, string Log)> SendFromPodAsync(string name, string serviceIp, string subject, bool authenticate = true)
     {
-        const string Script = """
-            set -eu
-            exec 3<>"/dev/tcp/$SMTP_HOST/25"
-            reply() { local l; while IFS= read -r l <&3; do l=${l%$'\r'}; echo "S: $l"; if [ "${l:3:1}" = " " ]; then code=${l:0:3}; return; fi; done; code=000; }
-            send() { echo "C: $1"; printf '%s\r\n' "$1" >&3; }
-            expect() { reply; [ "$code" = "$1" ] || { echo "unexpected reply $code (wanted $1)"; exit 1; }; }
-            expect 220
-            send "EHLO client.shop"; expect 250
-            send "MAIL FROM:<app@example.com>"; expect 250
-            send "RCPT TO:<bob@partner.example>"; expect 250
-            send "DATA"; expect 354
-            printf 'From: <app@example.com>\r\nTo: <bob@partner.example>\r\nSubject: %s\r\n\r\n%s\r\n.\r\n' "$SUBJECT" "$SUBJECT" >&3; expect 250
-            send "QUIT"; expect 221
-            """;
-        var indented = string.Join("\n", Script.Split('\n').Select(l => "          " + l));
-        await cluster.ApplyAsync($"""
+        var host = Encoding.UTF8.GetString((await Kube.CoreV1.ReadNamespacedSecretAsync("mail-relay-smtp", Shop)).Data["host"]);
+        var auth = authenticate ? "--auth PLAIN --auth-user \"$(cat /smtp/username)\" --auth-password \"$(cat /smtp/password)\"" : "";
+        var script = $"exec swaks --server \"$(cat /smtp/host)\" --port \"$(cat /smtp/port)\" --tls --tls-verify --tls-ca-path /smtp/ca.crt {auth} " +
+            "--helo client.shop --from app@example.com --to bob@partner.example --header \"Subject: $SUBJECT\" --body \"$SUBJECT\"";
+        await cluster.ApplyAsync($$$"""
             apiVersion: v1
             kind: Pod
-            metadata: {"{"}name: {name}, namespace: {Shop}{"}"}
+            metadata: {name: {{{name}}}, namespace: {{{Shop}}}}
             spec:
               restartPolicy: Never
               automountServiceAccountToken: false
+              hostAliases: [{ip: "{{{serviceIp}}}", hostnames: ["{{{host}}}"]}]
+              securityContext: {runAsNonRoot: true, runAsUser: 10001, seccompProfile: {type: RuntimeDefault}}
               containers:
                 - name: client
-                  image: localhost/mailrelay:0.1.0
+                  image: localhost/mailrelay-testclient:0.1.0
                   imagePullPolicy: Never
                   command: [/bin/bash, -c]
-                  args:
-                    - |
-            {indented}
-                  env:
-                    - {"{"}name: SMTP_HOST, value: "{serviceIp}"{"}"}
-                    - {"{"}name: SUBJECT, value: "{subject}"{"}"}
+                  args: ['{{{script.Replace("'", "''", StringComparison.Ordinal)}}}']
+                  env: [{name: SUBJECT, value: "{{{subject}}}"}]
+                  securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
+                  volumeMounts: [{name: smtp, mountPath: /smtp, readOnly: true}]
+              volumes: [{name: smtp, secret: {secretName: mail-relay-smtp}}]
             """);
         var phase = await Eventually.UntilAsync($"pod {name} to end", async () => (await Kube.CoreV1.ReadNamespacedPodAsync(name, Shop)).Status.Phase, p => p is "Succeeded" or "Failed", Slow, () => cluster.Logs());
         var log = (await cluster.KubectlAsync("-n", Shop, "logs", name)).Stdout;
+        return (phase, log);
+    }
+
+    private async Task SendAuthenticatedFromPodAsync(string name, string serviceIp, string subject)
+    {
+        var (phase, log) = await SendFromPodAsync(name, serviceIp, subject);
         Assert.True(phase == "Succeeded", $"{name}: {phase}\n{log}");
-        Assert.Contains("250 2.0.0", log);
+        Assert.Contains("235 2.7.0", log); // AUTH
+        Assert.Contains("250 2.0.0", log); // the message queued
     }
 }

@@ -56,6 +56,32 @@ public sealed class SendingIdentityOperatorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_Secrets_made_for_the_relay_are_owned_by_its_workload_and_collected_with_it()
+    {
+        await _kube.CreateMailDomainAsync(_domainA, _domainA, _tenantA);
+        _operator = await OperatorProcess.StartAsync(_cluster, _relayNs, resyncSeconds: "3600");
+        await Eventually.UntilAsync<ClientEntry?>("tenant A in the client table", async () => (await ClientTableAsync())?.Find(_tenantA), e => e is not null, context: () => Op.Log);
+        var deployment = await _kube.Client.AppsV1.ReadNamespacedDeploymentAsync("mail-relay", _relayNs);
+        string[] relaySecrets = ["mail-relay-ca", "mail-relay-clients", "mail-relay-tls"];
+        foreach (var name in relaySecrets)
+        {
+            var secret = await _kube.Client.CoreV1.ReadNamespacedSecretAsync(name, _relayNs);
+            var owner = Assert.Single(secret.Metadata.OwnerReferences ?? []);
+            Assert.Equal(("apps/v1", "Deployment", "mail-relay", deployment.Metadata.Uid), (owner.ApiVersion, owner.Kind, owner.Name, owner.Uid));
+        }
+
+        // helm uninstall / kubectl delete of the relay: the garbage collector takes the operator's Secrets with it
+        _operator.Dispose();
+        _operator = null;
+        await _kube.Client.AppsV1.DeleteNamespacedDeploymentAsync("mail-relay", _relayNs);
+        await Eventually.UntilAsync(
+            "the relay's Secrets collected",
+            async () => (await _kube.Client.CoreV1.ListNamespacedSecretAsync(_relayNs)).Items.Select(s => s.Metadata.Name).Where(relaySecrets.Contains).ToList(),
+            names => names.Count == 0,
+            timeout: TimeSpan.FromSeconds(60));
+    }
+
+    [Fact]
     public async Task A_granted_namespace_gets_its_SMTP_Secret_with_a_stable_password_and_loses_it_with_its_MailDomain()
     {
         await _kube.CreateMailDomainAsync(_domainA, _domainA, _tenantA);

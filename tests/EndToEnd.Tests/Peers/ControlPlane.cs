@@ -73,7 +73,7 @@ public sealed class ControlPlane : IAsyncLifetime
         Client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Kubeconfig));
         _controllerManager = new PeerProcess(Path.Combine(BinDir, "kube-controller-manager"),
         [
-            "--kubeconfig", Kubeconfig, "--leader-elect=false", "--controllers=deployment,replicaset",
+            "--kubeconfig", Kubeconfig, "--leader-elect=false", "--controllers=deployment,replicaset,garbagecollector",
             "--port=0", "--secure-port=0", "--use-service-account-credentials=false",
         ]);
         await InstallCrdsAsync();

@@ -73,10 +73,10 @@ public sealed class RealCluster : IAsyncLifetime
 
     public Task<ToolResult> HelmAsync(params string[] args) => ToolAsync("helm", args, stdin: null);
 
-    /// <summary>Runs kubectl or helm against this cluster; fails the test unless it succeeds.</summary>
+    /// <summary>Runs kubectl, helm or bash (a command line as a user types it: kubectl and helm on PATH) against this cluster; fails the test unless it succeeds.</summary>
     public async Task<ToolResult> ToolAsync(string tool, IEnumerable<string> args, string? stdin, TimeSpan? timeout = null)
     {
-        var info = new ProcessStartInfo(Path.Combine(ToolsDir, tool))
+        var info = new ProcessStartInfo(tool == "bash" ? "/bin/bash" : Path.Combine(ToolsDir, tool))
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -89,6 +89,7 @@ public sealed class RealCluster : IAsyncLifetime
         }
 
         info.Environment["KUBECONFIG"] = Kubeconfig;
+        info.Environment["PATH"] = ToolsDir + ":" + Environment.GetEnvironmentVariable("PATH");
         info.Environment["HELM_CONFIG_HOME"] = Path.Combine(Dir, "helm", "config");
         info.Environment["HELM_CACHE_HOME"] = Path.Combine(Dir, "helm", "cache");
         info.Environment["HELM_DATA_HOME"] = Path.Combine(Dir, "helm", "data");

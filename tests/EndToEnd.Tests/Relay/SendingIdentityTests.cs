@@ -16,6 +16,8 @@ public sealed class SendingIdentityTests : IDisposable
 
     private readonly string _dir = TestPaths.TempDir("identities");
     private readonly PeerSet _peers = new();
+    private TestCertificates? _ca;
+    private int _relayPort;
 
     private string ClientsFile => Path.Combine(_dir, "clients", "clients.yaml");
 
@@ -99,7 +101,67 @@ public sealed class SendingIdentityTests : IDisposable
         Assert.Equal(0, (await SendAsAsync(relay, "shop", ShopPassword, "a@example.com", "after-renewal")).ExitCode);
     }
 
+    [Fact]
+    public async Task Mailrelay_send_sends_with_a_mounted_identity_over_verified_STARTTLS_and_AUTH()
+    {
+        var (relay, sink) = await StartAsync();
+        var identity = WriteIdentity("shop", ShopPassword, _ca!.CaFile);
+
+        var sent = await MailrelaySendAsync(identity, "anna@example.com", "via-mailrelay-send");
+        Assert.True(sent.ExitCode == 0, sent.Output);
+        Assert.Contains($"sent as shop to 127.0.0.1:{relay.SmtpPort}: 2.0.0", sent.Output);
+        Assert.Contains("AUTH PLAIN ********", sent.Output); // the exchange is shown, the secret redacted
+        Assert.DoesNotContain(ShopPassword, sent.Output);
+        await relay.WaitUntilAsync(() => sink.Messages().Any(m => m.Contains("via-mailrelay-send", StringComparison.Ordinal)), "delivery of the test message");
+
+        // a sender outside the identity's grants: the relay's 553 is shown, exit 1
+        var refused = await MailrelaySendAsync(identity, "anna@blog.example", "refused");
+        Assert.True(refused.ExitCode == 1, refused.Output);
+        Assert.Contains("error: not sent", refused.Output);
+        Assert.Contains("553", refused.Output);
+
+        // a CA that did not issue the relay's certificate: no AUTH is attempted, exit 1
+        var stranger = WriteIdentity("shop", ShopPassword, new TestCertificates(_dir, "stranger-ca").CaFile, "stranger");
+        var unverified = await MailrelaySendAsync(stranger, "anna@example.com", "unverified");
+        Assert.True(unverified.ExitCode == 1, unverified.Output);
+        Assert.DoesNotContain("AUTH PLAIN", unverified.Output);
+
+        // an identity without its password file: exit 2, the key named
+        File.Delete(Path.Combine(stranger, "password"));
+        var broken = await MailrelaySendAsync(stranger, "anna@example.com", "broken");
+        Assert.True(broken.ExitCode == 2, broken.Output);
+        Assert.Contains("the key 'password' of the mail-relay-smtp Secret", broken.Output);
+        Assert.DoesNotContain(sink.Messages(), m => m.Contains("Subject: refused", StringComparison.Ordinal) || m.Contains("Subject: unverified", StringComparison.Ordinal));
+    }
+
     public void Dispose() => _peers.Dispose();
+
+    /// <summary>A directory as the mail-relay-smtp Secret mounts: host, port, username, password, ca.crt.</summary>
+    private string WriteIdentity(string user, string password, string caFile, string name = "identity")
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(_dir, name)).FullName;
+        File.WriteAllText(Path.Combine(dir, "host"), "127.0.0.1");
+        File.WriteAllText(Path.Combine(dir, "port"), RelayProcess.Arg(_relayPort));
+        File.WriteAllText(Path.Combine(dir, "username"), user);
+        File.WriteAllText(Path.Combine(dir, "password"), password);
+        File.Copy(caFile, Path.Combine(dir, "ca.crt"), overwrite: true);
+        return dir;
+    }
+
+    private static async Task<(int ExitCode, string Output)> MailrelaySendAsync(string identity, string from, string subject)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet", [TestPaths.RelayDll, "send", "--identity", identity, "--from", from, "--to", "b@example.net", "--subject", subject])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
 
     private (string Cert, string Key) CertFiles => (Path.Combine(_dir, "relay.crt"), Path.Combine(_dir, "relay.key"));
 
@@ -132,8 +194,8 @@ public sealed class SendingIdentityTests : IDisposable
 
     private async Task<(RelayProcess Relay, SmtpSink Sink)> StartAsync()
     {
-        var ca = new TestCertificates(_dir, "relay-ca");
-        var (cert, key) = ca.Issue("relay", ["127.0.0.1"], ["relay.test"]);
+        _ca = new TestCertificates(_dir, "relay-ca");
+        var (cert, key) = _ca.Issue("relay", ["127.0.0.1"], ["relay.test"]);
         Directory.CreateDirectory(Path.GetDirectoryName(ClientsFile)!);
         WriteTable(
             new ClientEntry("shop", "shop", false, PasswordHash.Create(ShopPassword), [new DomainGrant("example.com", true)]),
@@ -156,6 +218,7 @@ public sealed class SendingIdentityTests : IDisposable
             "--allowed-networks", "127.0.0.1/32", "--dns-server", dns.Endpoint, "--direct-port", RelayProcess.Arg(sink.Port),
             "--tls-cert", cert, "--tls-key", key, "--clients", ClientsFile, "--reload-interval", "200ms",
             "--retry-min", "1s", "--retry-max", "2s"));
+        _relayPort = relay.SmtpPort;
         return (relay, sink);
     }
 }

@@ -24,6 +24,8 @@ public sealed class PreflightTests : IDisposable
         Assert.Contains("ok   python3 aiosmtpd (/usr/bin/python3)", output);
         Assert.Equal(profile == "all", output.Contains("ok   kube-apiserver", StringComparison.Ordinal));
         Assert.Equal(profile == "all", output.Contains("ok   helm (v4.", StringComparison.Ordinal));
+        Assert.Equal(profile == "all", output.Contains("ok   kubelet for the node (Kubernetes v1.20.2", StringComparison.Ordinal));
+        Assert.Equal(profile == "all", output.Contains("ok   image testclient.oci.tar", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -69,6 +71,9 @@ public sealed class PreflightTests : IDisposable
             ["MAILRELAY_ETCD"] = ScriptRun.WriteExecutable(Path.Combine(_dir, "etcd"), "echo 'broken' >&2; exit 1"),
             ["MAILRELAY_K8S_BIN"] = emptyBin,
             ["MAILRELAY_HELM_BIN"] = emptyBin,
+            ["MAILRELAY_NODE_BIN"] = emptyBin,
+            ["MAILRELAY_IMAGES_DIR"] = emptyBin,
+            ["MAILRELAY_CNI_BIN"] = emptyBin,
         });
 
         Assert.True(code == 1, output);
@@ -83,6 +88,12 @@ public sealed class PreflightTests : IDisposable
         Assert.Contains("bash scripts/build-control-plane.sh", output);
         Assert.Contains("FAIL helm 4", output);
         Assert.Contains("bash scripts/install-helm.sh", output);
+        Assert.Contains("FAIL kubelet for the node", output);
+        Assert.Contains("bash scripts/build-node.sh", output);
+        Assert.Contains("FAIL image mailrelay.oci.tar", output);
+        Assert.Contains("bash scripts/build-images.sh", output);
+        Assert.Contains("FAIL CNI bridge", output);
+        Assert.Contains("containernetworking-plugins", output);
     }
 
     [Fact]
@@ -96,6 +107,8 @@ public sealed class PreflightTests : IDisposable
         ScriptRun.WriteExecutable(Path.Combine(scripts, "install-test-deps.sh"), $"echo \"install $*\" >> {calls}");
         ScriptRun.WriteExecutable(Path.Combine(scripts, "build-control-plane.sh"), $"echo \"build MAILRELAY_APT_UPDATED=$MAILRELAY_APT_UPDATED\" >> {calls}");
         ScriptRun.WriteExecutable(Path.Combine(scripts, "install-helm.sh"), $"echo helm >> {calls}");
+        ScriptRun.WriteExecutable(Path.Combine(scripts, "build-node.sh"), $"echo node >> {calls}");
+        ScriptRun.WriteExecutable(Path.Combine(scripts, "build-images.sh"), $"echo images >> {calls}");
 
         var (code, output) = await ScriptRun.RunAsync(Path.Combine(scripts, "test.sh"), [], new Dictionary<string, string?>
         {
@@ -108,8 +121,9 @@ public sealed class PreflightTests : IDisposable
         Assert.Equal("0 passed, 1 failed, 0 skipped", output.TrimEnd().Split('\n')[^1]);
         Assert.Contains("FAIL swaks STARTTLS: install libnet-ssleay-perl", output);
         Assert.DoesNotContain("dotnet format", output);
-        // The installer ran once, for everything; the control-plane build was told not to update apt again.
-        Assert.Equal(["install all", "build MAILRELAY_APT_UPDATED=1", "helm"], File.ReadAllLines(calls));
+        // The installer ran once, for everything; the control-plane build was told not to update apt again;
+        // the node and the images were built before the preflight checks them.
+        Assert.Equal(["install all", "build MAILRELAY_APT_UPDATED=1", "node", "images", "helm"], File.ReadAllLines(calls));
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
