@@ -31,11 +31,12 @@ public sealed class RelayAgent(RelayOptions options, TrustAnchors anchors, SmtpC
             var pooled = pool.Rent(key);
             var client = pooled ?? new RecordingSmtpClient();
             var reached = pooled is not null;
+            string? certificateProblem = null;
             try
             {
                 if (pooled is null)
                 {
-                    await ConnectAsync(client, target, credential, () => reached = true, ct);
+                    await ConnectAsync(client, target, credential, () => reached = true, problem => certificateProblem = problem, ct);
                 }
 
                 var results = await MessageTransmitter.SendAsync(client, request, target.RecipientsPerTransaction, ct);
@@ -49,7 +50,7 @@ public sealed class RelayAgent(RelayOptions options, TrustAnchors anchors, SmtpC
             catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
             {
                 SmtpConnectionPool.Close(client);
-                var detail = $"{target.Host}:{target.Port}: {SmtpFailure.Describe(e)}";
+                var detail = $"{target.Host}:{target.Port}: {SmtpFailure.Describe(e, certificateProblem)}";
                 logger.LogWarning("Delivery of {Id} via route {Route} failed: {Detail}", request.MessageId, request.RouteName, detail);
                 if (SmtpFailure.IsPermanent(e))
                 {
@@ -65,11 +66,11 @@ public sealed class RelayAgent(RelayOptions options, TrustAnchors anchors, SmtpC
         return Defer(request, $"{target.Host}:{target.Port}: connection lost twice");
     }
 
-    private async Task ConnectAsync(RecordingSmtpClient client, RelayTarget target, System.Net.NetworkCredential? credential, Action reached, CancellationToken ct)
+    private async Task ConnectAsync(RecordingSmtpClient client, RelayTarget target, System.Net.NetworkCredential? credential, Action reached, Action<string> certificateRejected, CancellationToken ct)
     {
         client.Timeout = (int)options.SmtpTimeout.TotalMilliseconds;
         client.CheckCertificateRevocation = false;
-        client.ServerCertificateValidationCallback = TlsPolicy.Validator(target.Tls, anchors);
+        client.ServerCertificateValidationCallback = TlsPolicy.Validator(target.Tls, anchors, certificateRejected);
         client.LocalDomain = options.HostName;
         var socket = await SmtpSocket.ConnectAsync(target.Host, target.Port, options.SmtpTimeout, ct);
         client.Connected += (_, _) => reached(); // greeting, EHLO and any STARTTLS done

@@ -17,10 +17,14 @@ public static class SmtpFailure
         || e is SmtpProtocolException
         || e is OperationCanceledException;
 
-    /// <summary>A one-line description with no secrets (MailKit's messages hold none; credentials are never formatted).</summary>
-    public static string Describe(Exception e) => e switch
+    /// <summary>
+    /// A one-line description with no secrets (MailKit's messages hold none; credentials are never formatted).
+    /// <paramref name="certificateProblem"/>: why our certificate check refused the server's certificate, when it did.
+    /// </summary>
+    public static string Describe(Exception e, string? certificateProblem = null) => e switch
     {
         SmtpCommandException c => $"{(int)c.StatusCode} {c.Message}",
+        SslHandshakeException when certificateProblem is not null => "TLS handshake failed: " + certificateProblem,
         SslHandshakeException => "TLS handshake failed: the certificate was not trusted or does not match the host name",
         AuthenticationException a => "authentication failed: " + a.Message,
         _ => $"{e.GetType().Name}: {e.Message}",

@@ -21,27 +21,48 @@ public static class TlsPolicy
         _ => SecureSocketOptions.StartTls,
     };
 
-    /// <summary>The certificate check for a level: full for Verify (system roots plus <paramref name="anchors"/>), none otherwise.</summary>
-    public static RemoteCertificateValidationCallback Validator(TlsLevel level, TrustAnchors anchors) => level == TlsLevel.Verify
-        ? (_, certificate, chain, errors) => Verify(certificate, chain, errors, anchors)
-        : (_, _, _, _) => true;
+    /// <summary>
+    /// The certificate check for a level: full for Verify (system roots plus <paramref name="anchors"/>), none otherwise.
+    /// <paramref name="rejected"/> hears why a certificate was refused (MailKit's handshake error does not say).
+    /// </summary>
+    public static RemoteCertificateValidationCallback Validator(TlsLevel level, TrustAnchors anchors, Action<string>? rejected = null) => level == TlsLevel.Verify
+        ? (_, certificate, chain, errors) =>
+        {
+            var problem = Check(certificate, chain, errors, anchors);
+            if (problem is not null)
+            {
+                rejected?.Invoke(problem);
+            }
+
+            return problem is null;
+        }
+    : (_, _, _, _) => true;
 
     /// <summary>Chain and host name check, accepting chains that end in one of the extra anchors.</summary>
-    public static bool Verify(X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors, TrustAnchors anchors)
+    public static bool Verify(X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors, TrustAnchors anchors) =>
+        Check(certificate, chain, errors, anchors) is null;
+
+    /// <summary>Why the certificate is refused (no secrets: names and OpenSSL's chain status), or null when it is accepted.</summary>
+    public static string? Check(X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors, TrustAnchors anchors)
     {
         if (errors == SslPolicyErrors.None)
         {
-            return true;
+            return null;
         }
 
-        if (certificate is null || (errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0)
+        if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)
         {
-            return false;
+            return "the server sent no certificate";
+        }
+
+        if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
+        {
+            return "the certificate does not name the host (no subjectAltName DNS or IP entry for it)";
         }
 
         if (anchors.Certificates.Count == 0)
         {
-            return false;
+            return "certificate not trusted: " + Describe(chain);
         }
 
         using var custom = new X509Chain();
@@ -56,6 +77,14 @@ public static class TlsPolicy
             }
         }
 
-        return custom.Build(certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
+        return custom.Build(certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()))
+            ? null
+            : "certificate not trusted (system roots and --trust-ca): " + Describe(custom);
+    }
+
+    private static string Describe(X509Chain? chain)
+    {
+        var reasons = chain?.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0).Distinct().ToList() ?? [];
+        return reasons.Count == 0 ? "no chain to a trusted root" : string.Join("; ", reasons);
     }
 }

@@ -37,7 +37,7 @@ public sealed class HelmOnRealClusterTests(RealCluster cluster) : IClassFixture<
     public async Task Helm_install_then_a_MailRoute_rolls_the_relay_and_mail_flows_through_it()
     {
         var certs = new TestCertificates(_dir, "upstream");
-        var tls = certs.Issue(RealCluster.Gateway, [RealCluster.Gateway], []); // CN and SAN: the address the route names
+        var tls = certs.Issue("upstream", [RealCluster.Gateway], []); // the address the route names, in the subjectAltName only
         _upstream = await UpstreamRelay.StartAsync(RealCluster.Gateway, tls, User, Password);
         var upstreamPort = _upstream.Port;
 

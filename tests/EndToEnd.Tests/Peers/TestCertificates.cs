@@ -4,7 +4,13 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace MailRelay.EndToEnd.Tests.Peers;
 
-/// <summary>A throw-away CA and server certificates signed by it, written as PEM files.</summary>
+/// <summary>
+/// A throw-away CA and server certificates signed by it, written as PEM files. The CA's subject is
+/// "CN=NAME test CA" and every server certificate carries the CA's key identifier (authority key
+/// identifier = the CA's subject key identifier): a server certificate whose CN equals the CA's
+/// would otherwise have subject = issuer and no key identifiers, which OpenSSL takes for a
+/// self-signed certificate ("self-signed certificate" at depth 0) and never chains to the CA.
+/// </summary>
 public sealed class TestCertificates
 {
     private readonly X509Certificate2 _ca;
@@ -15,9 +21,10 @@ public sealed class TestCertificates
     {
         _dir = dir;
         using var key = RSA.Create(2048);
-        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var request = new CertificateRequest($"CN={name} test CA", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         _ca = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
         CaFile = Path.Combine(dir, name + "-ca.pem");
         File.WriteAllText(CaFile, _ca.ExportCertificatePem());
@@ -26,7 +33,7 @@ public sealed class TestCertificates
     /// <summary>The CA certificate (PEM), for <c>--trust-ca</c>.</summary>
     public string CaFile { get; }
 
-    /// <summary>Issues a server certificate for the given IPs and DNS names; returns (cert, key) PEM paths.</summary>
+    /// <summary>Issues a server certificate (CN = <paramref name="fileName"/>) for the given IPs and DNS names; returns (cert, key) PEM paths.</summary>
     public (string Cert, string Key) Issue(string fileName, IEnumerable<string> ips, IEnumerable<string> dnsNames)
     {
         using var key = RSA.Create(2048);
@@ -45,6 +52,8 @@ public sealed class TestCertificates
         request.CertificateExtensions.Add(san.Build());
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(_ca, includeKeyIdentifier: true, includeIssuerAndSerial: false));
         var serial = RandomNumberGenerator.GetBytes(12);
         using var cert = request.Create(_ca, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(30), serial);
         var certFile = Path.Combine(_dir, fileName + ".crt");
