@@ -3,9 +3,10 @@
 # `bash scripts/test.sh` — in a chroot built with debootstrap from this machine's own Debian
 # mirror, holding only what a fresh machine of this project's kind has (Debian bookworm, the
 # .NET 10 SDK at /usr/share/dotnet, /opt/nuget/packages, ~/.nuget/NuGet/NuGet.Config) and an
-# empty ~/.cache/mailrelay, so the control plane is built cold (measured: the whole test command
-# 11 minutes on 2 shared cores, plus about 1.5 minutes when the base is rebuilt; allow up to
-# 30 minutes on a busy machine). Runs as root (debootstrap, mount, chroot).
+# empty ~/.cache/mailrelay, so the control plane, the node and the images are built cold and the
+# real-cluster test runs a kubelet and containerd inside the chroot (on the host's network and
+# cgroups: not at the same time as another real-cluster run, which uses the same bridge).
+# Runs as root (debootstrap, mount, chroot).
 #
 #   bash scripts/fresh-machine-check.sh [--commit REV] [--reuse-control-plane] [--out DIR]
 #                                       [--setup-only] [--rebuild-base]
@@ -277,7 +278,9 @@ ro_bind() { # ro_bind SOURCE TARGET
   mount -o remount,bind,ro "$2"
 }
 mount_at "$root/proc" -t proc proc
-mount_at "$root/sys" -t sysfs sysfs 2>/dev/null || mount_at "$root/sys" --bind /sys
+# /sys with everything mounted below it (the cgroup hierarchies kubelet, containerd and runc use in the
+# real-cluster test); the clean-up unmounts what lies below first.
+mount_at "$root/sys" --rbind /sys
 mount_at "$root/dev" --bind /dev
 mount_at "$root/dev/pts" --bind /dev/pts
 mount_at "$root/dev/shm" -t tmpfs -o mode=1777,nosuid,nodev tmpfs
