@@ -16,6 +16,12 @@ internal sealed class PatternMap<T>
     // Created on first use: an index holds one map per sender pattern, most of them with one pattern.
     private Dictionary<string, Node>? _nodes;
     private Dictionary<string, Node>.AlternateLookup<ReadOnlySpan<char>> _nodesBySpan;
+
+    // Bit n set: some domain of n labels has addresses or the domain itself (exact), or a wildcard
+    // (bit 63: 63 labels or more). A probe for a label count no pattern has is skipped: in a large
+    // table that saves a cold hash-table miss.
+    private ulong _exactLabels;
+    private ulong _wildcardLabels;
     private T? _any;
     private T? _nullSender;
 
@@ -30,6 +36,7 @@ internal sealed class PatternMap<T>
                 return _nullSender ??= new T();
             case PatternKind.Address:
                 var at = pattern.Value.LastIndexOf('@');
+                _exactLabels |= LabelBit(pattern.Value.AsSpan(at + 1));
                 var locals = NodeOf(pattern.Value[(at + 1)..]).Locals ??= new Dictionary<string, T>(StringComparer.Ordinal);
                 var local = pattern.Value[..at];
                 if (!locals.TryGetValue(local, out var value))
@@ -39,8 +46,10 @@ internal sealed class PatternMap<T>
 
                 return value;
             case PatternKind.Domain:
+                _exactLabels |= LabelBit(pattern.Value);
                 return NodeOf(pattern.Value).Domain ??= new T();
             default:
+                _wildcardLabels |= LabelBit(pattern.Value);
                 return NodeOf(pattern.Value).Wildcard ??= new T();
         }
     }
@@ -65,6 +74,10 @@ internal sealed class PatternMap<T>
         Apply(_any, update);
         Apply(_nullSender, update);
     }
+
+    private static ulong LabelBit(ReadOnlySpan<char> domain) => LabelBit(domain.Count('.') + 1);
+
+    private static ulong LabelBit(int labels) => 1UL << Math.Min(labels, 63);
 
     private static void Apply(T? value, Action<T> update)
     {
@@ -115,6 +128,7 @@ internal sealed class PatternMap<T>
 
         private int _stage = address.IsNull ? NullStage : AddressStage;
         private int _dot = -1;
+        private int _labels = address.Domain.AsSpan().Count('.') + 1; // of the domain (the address's, then each parent's)
         private Node? _node;
 
         /// <summary>The current match.</summary>
@@ -136,7 +150,7 @@ internal sealed class PatternMap<T>
                         _stage = AnyStage;
                         break;
                     case AddressStage:
-                        if (map._nodes is null || !map._nodes.TryGetValue(address.Domain, out _node))
+                        if ((map._exactLabels & LabelBit(_labels)) == 0 || !map._nodes!.TryGetValue(address.Domain, out _node))
                         {
                             _stage = WildcardStage;
                             break;
@@ -151,14 +165,16 @@ internal sealed class PatternMap<T>
                         break;
                     case WildcardStage:
                         var domain = address.Domain;
-                        _dot = map._nodes is null ? -1 : domain.IndexOf('.', _dot + 1);
+                        _dot = map._wildcardLabels == 0 ? -1 : domain.IndexOf('.', _dot + 1);
                         if (_dot < 0)
                         {
                             _stage = AnyStage;
                             break;
                         }
 
-                        if (map._nodesBySpan.TryGetValue(domain.AsSpan(_dot + 1), out var parent))
+                        _labels--;
+                        if ((map._wildcardLabels & LabelBit(_labels)) != 0
+                            && map._nodesBySpan.TryGetValue(domain.AsSpan(_dot + 1), out var parent))
                         {
                             found = parent.Wildcard;
                         }

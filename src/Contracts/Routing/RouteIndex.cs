@@ -45,7 +45,7 @@ public sealed class RouteIndex
     public RoutingTable.RoutingTable Table { get; }
 
     /// <summary>The best matching candidate, or null when no route matches.</summary>
-    public RouteCandidate? FindBest(EnvelopeAddress sender, EnvelopeAddress recipient) => FindBestCell(sender, recipient)?.Candidates[0];
+    public RouteCandidate? FindBest(EnvelopeAddress sender, EnvelopeAddress recipient) => FindBestCell(sender, recipient)?.Best;
 
     /// <summary>The decision for the best matching candidate (one instance per cell, made when the index is built), or null when no route matches.</summary>
     public RouteDecision? FindBestDecision(EnvelopeAddress sender, EnvelopeAddress recipient) => FindBestCell(sender, recipient)?.Decision;
@@ -104,7 +104,7 @@ public sealed class RouteIndex
     }
 
     private static Cell Better(Cell cell, Cell? best) =>
-        best is null || RouteCandidate.Precedence.Compare(cell.Candidates[0], best.Candidates[0]) < 0 ? cell : best;
+        best is null || RouteCandidate.Precedence.Compare(cell.Best, best.Best) < 0 ? cell : best;
 
     /// <summary>The cells of one sender pattern: by recipient pattern, and the routes that list no recipients.</summary>
     private sealed class Row
@@ -121,6 +121,8 @@ public sealed class RouteIndex
 
         public RouteCandidate[] Candidates { get; private set; } = [];
 
+        public RouteCandidate Best { get; private set; } = null!;
+
         public RouteDecision Decision { get; private set; } = null!;
 
         public void Add(RouteCandidate candidate) => _building!.Add(candidate);
@@ -130,7 +132,8 @@ public sealed class RouteIndex
             _building!.Sort(RouteCandidate.Precedence);
             Candidates = [.. _building];
             _building = null;
-            Decision = RouteDecision.Won(Candidates[0]);
+            Best = Candidates[0];
+            Decision = RouteDecision.Won(Best);
         }
     }
 }
