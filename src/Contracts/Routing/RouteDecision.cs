@@ -17,4 +17,10 @@ public sealed record RouteDecision(
 
     /// <summary>The name used for the default action in logs and metrics.</summary>
     public const string DefaultRouteName = "(default)";
+
+    /// <summary>The reason of a decision made on the hot path, which does not rank the losers.</summary>
+    public const string BestMatchReason = "highest-ranked matching route";
+
+    /// <summary>The hot path's decision for <paramref name="winner"/> (no losers listed).</summary>
+    public static RouteDecision Won(RouteCandidate winner) => new(winner, winner.Route.Action, BestMatchReason, []);
 }

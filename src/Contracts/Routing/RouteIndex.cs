@@ -1,111 +1,69 @@
 using MailRelay.Contracts.Patterns;
-using MailRelay.Contracts.RoutingTable;
 
 namespace MailRelay.Contracts.Routing;
 
 /// <summary>
 /// Hash index over a routing table, so that a lookup costs the same for 10 or 100,000 routes:
 /// every (sender pattern, recipient pattern) pair of every route is a cell keyed by the two
-/// patterns' keys; a lookup probes only the keys an address can match (its address, its domain,
-/// each parent domain for wildcards, <c>*</c>), at most (labels + 3)² probes.
+/// patterns; a lookup probes only the keys an address can match (its address, its domain, each
+/// parent domain for wildcards, <c>*</c>), at most (labels + 3)² probes, and allocates nothing
+/// (<see cref="PatternMap{T}"/>: one table per pattern kind, wildcards looked up by span).
 /// </summary>
 public sealed class RouteIndex
 {
-    private const string EmptyRecipientsKey = "";
-    private readonly Dictionary<string, Dictionary<string, RouteCandidate[]>> _cells = new(StringComparer.Ordinal);
+    private readonly PatternMap<Row> _rows = new();
 
     /// <summary>Builds the index; each cell's candidates are kept best first.</summary>
     public RouteIndex(RoutingTable.RoutingTable table)
     {
         Table = table;
-        var build = new Dictionary<string, Dictionary<string, List<RouteCandidate>>>(StringComparer.Ordinal);
         foreach (var route in table.Routes)
         {
             foreach (var sender in route.Senders)
             {
-                if (!build.TryGetValue(Key(sender), out var row))
-                {
-                    build[Key(sender)] = row = new Dictionary<string, List<RouteCandidate>>(StringComparer.Ordinal);
-                }
-
+                var row = _rows.GetOrAdd(sender);
                 if (route.Recipients.Count == 0)
                 {
-                    Add(row, EmptyRecipientsKey, new RouteCandidate(route, sender.Specificity, Specificities.AnyRecipientByEmptyList));
+                    (row.AnyRecipientByEmptyList ??= new Cell()).Add(new RouteCandidate(route, sender.Specificity, Specificities.AnyRecipientByEmptyList));
                 }
 
                 foreach (var recipient in route.Recipients)
                 {
-                    Add(row, Key(recipient), new RouteCandidate(route, sender.Specificity, recipient.Specificity));
+                    row.Recipients.GetOrAdd(recipient).Add(new RouteCandidate(route, sender.Specificity, recipient.Specificity));
                 }
             }
         }
 
-        foreach (var (senderKey, row) in build)
+        _rows.ForEach(row =>
         {
-            var frozen = new Dictionary<string, RouteCandidate[]>(row.Count, StringComparer.Ordinal);
-            foreach (var (recipientKey, list) in row)
-            {
-                list.Sort(RouteCandidate.Precedence);
-                frozen[recipientKey] = [.. list];
-            }
-
-            _cells[senderKey] = frozen;
-        }
+            row.AnyRecipientByEmptyList?.Freeze();
+            row.Recipients.ForEach(cell => cell.Freeze());
+        });
     }
 
     /// <summary>The table this index was built from.</summary>
     public RoutingTable.RoutingTable Table { get; }
 
     /// <summary>The best matching candidate, or null when no route matches.</summary>
-    public RouteCandidate? FindBest(EnvelopeAddress sender, EnvelopeAddress recipient)
-    {
-        RouteCandidate? best = null;
-        foreach (var senderKey in ProbeKeys(sender))
-        {
-            if (!_cells.TryGetValue(senderKey, out var row))
-            {
-                continue;
-            }
+    public RouteCandidate? FindBest(EnvelopeAddress sender, EnvelopeAddress recipient) => FindBestCell(sender, recipient)?.Best;
 
-            foreach (var recipientKey in ProbeKeys(recipient).Append(EmptyRecipientsKey))
-            {
-                if (row.TryGetValue(recipientKey, out var cell)
-                    && (best is null || RouteCandidate.Precedence.Compare(cell[0], best) < 0))
-                {
-                    best = cell[0];
-                }
-            }
-        }
-
-        return best;
-    }
+    /// <summary>The decision for the best matching candidate (one instance per cell, made when the index is built), or null when no route matches.</summary>
+    public RouteDecision? FindBestDecision(EnvelopeAddress sender, EnvelopeAddress recipient) => FindBestCell(sender, recipient)?.Decision;
 
     /// <summary>Every matching candidate, one per route (its best match), best first. For <c>explain</c>.</summary>
     public IReadOnlyList<RouteCandidate> FindAll(EnvelopeAddress sender, EnvelopeAddress recipient)
     {
         var byRoute = new Dictionary<string, RouteCandidate>(StringComparer.Ordinal);
-        foreach (var senderKey in ProbeKeys(sender))
+        foreach (var row in _rows.Matching(sender))
         {
-            if (!_cells.TryGetValue(senderKey, out var row))
+            foreach (var cell in row.Recipients.Matching(recipient))
             {
-                continue;
+                Collect(byRoute, cell);
             }
 
-            foreach (var recipientKey in ProbeKeys(recipient).Append(EmptyRecipientsKey))
+            if (row.AnyRecipientByEmptyList is { } any)
             {
-                if (!row.TryGetValue(recipientKey, out var cell))
-                {
-                    continue;
-                }
-
-                foreach (var candidate in cell)
-                {
-                    if (!byRoute.TryGetValue(candidate.Route.Name, out var seen)
-                        || RouteCandidate.Precedence.Compare(candidate, seen) < 0)
-                    {
-                        byRoute[candidate.Route.Name] = candidate;
-                    }
-                }
+                Collect(byRoute, any);
             }
         }
 
@@ -114,42 +72,68 @@ public sealed class RouteIndex
         return all;
     }
 
-    private static void Add(Dictionary<string, List<RouteCandidate>> row, string key, RouteCandidate candidate)
+    private static void Collect(Dictionary<string, RouteCandidate> byRoute, Cell cell)
     {
-        if (!row.TryGetValue(key, out var list))
+        foreach (var candidate in cell.Candidates)
         {
-            row[key] = list = [];
+            if (!byRoute.TryGetValue(candidate.Route.Name, out var seen)
+                || RouteCandidate.Precedence.Compare(candidate, seen) < 0)
+            {
+                byRoute[candidate.Route.Name] = candidate;
+            }
         }
-
-        list.Add(candidate);
     }
 
-    private static string Key(AddressPattern p) => p.Kind switch
+    private Cell? FindBestCell(EnvelopeAddress sender, EnvelopeAddress recipient)
     {
-        PatternKind.Any => "*",
-        PatternKind.NullSender => "<>",
-        PatternKind.Address => "a:" + p.Value,
-        PatternKind.Domain => "d:" + p.Value,
-        _ => "w:" + p.Value,
-    };
-
-    private static IEnumerable<string> ProbeKeys(EnvelopeAddress address)
-    {
-        if (address.IsNull)
+        Cell? best = null;
+        foreach (var row in _rows.Matching(sender))
         {
-            yield return "<>";
-            yield return "*";
-            yield break;
+            foreach (var cell in row.Recipients.Matching(recipient))
+            {
+                best = Better(cell, best);
+            }
+
+            if (row.AnyRecipientByEmptyList is { } any)
+            {
+                best = Better(any, best);
+            }
         }
 
-        yield return "a:" + address.Normalized;
-        yield return "d:" + address.Domain;
-        var domain = address.Domain;
-        for (var dot = domain.IndexOf('.'); dot >= 0; dot = domain.IndexOf('.', dot + 1))
-        {
-            yield return "w:" + domain[(dot + 1)..];
-        }
+        return best;
+    }
 
-        yield return "*";
+    private static Cell Better(Cell cell, Cell? best) =>
+        best is null || RouteCandidate.Precedence.Compare(cell.Best, best.Best) < 0 ? cell : best;
+
+    /// <summary>The cells of one sender pattern: by recipient pattern, and the routes that list no recipients.</summary>
+    private sealed class Row
+    {
+        public PatternMap<Cell> Recipients { get; } = new();
+
+        public Cell? AnyRecipientByEmptyList { get; set; }
+    }
+
+    /// <summary>The candidates of one (sender pattern, recipient pattern) pair, best first, and the decision for the best.</summary>
+    private sealed class Cell
+    {
+        private List<RouteCandidate>? _building = [];
+
+        public RouteCandidate[] Candidates { get; private set; } = [];
+
+        public RouteCandidate Best { get; private set; } = null!;
+
+        public RouteDecision Decision { get; private set; } = null!;
+
+        public void Add(RouteCandidate candidate) => _building!.Add(candidate);
+
+        public void Freeze()
+        {
+            _building!.Sort(RouteCandidate.Precedence);
+            Candidates = [.. _building];
+            _building = null;
+            Best = Candidates[0];
+            Decision = RouteDecision.Won(Best);
+        }
     }
 }

@@ -19,20 +19,22 @@ public sealed class RouteResolver(RouteIndex index, DefaultAction defaultAction)
     /// <summary>The reply text when the default action rejects.</summary>
     public const string NoRouteRejectMessage = "sender not allowed to relay: no mail route matches";
 
+    private readonly RouteDecision _default = defaultAction == DefaultAction.Reject
+        ? new RouteDecision(null, RouteAction.Reject, "no route matches; the default action is reject", [])
+        : new RouteDecision(null, RouteAction.Direct, "no route matches; the default action is direct", []);
+
     /// <summary>The default action for unmatched mail.</summary>
     public DefaultAction DefaultAction { get; } = defaultAction;
 
     /// <summary>The index decisions are made from.</summary>
     public RouteIndex Index { get; } = index;
 
-    /// <summary>The decision for one pair, without the losing candidates (the hot path).</summary>
-    public RouteDecision Resolve(EnvelopeAddress sender, EnvelopeAddress recipient)
-    {
-        var best = Index.FindBest(sender, recipient);
-        return best is null
-            ? Default()
-            : new RouteDecision(best, best.Route.Action, "highest-ranked matching route", []);
-    }
+    /// <summary>
+    /// The decision for one pair, without the losing candidates (the hot path). Allocates nothing:
+    /// decisions are made once, when the index is built, and shared (they are immutable).
+    /// </summary>
+    public RouteDecision Resolve(EnvelopeAddress sender, EnvelopeAddress recipient) =>
+        Index.FindBestDecision(sender, recipient) ?? _default;
 
     /// <summary>The decision with every candidate and the rule that decided it, for <c>explain</c>.</summary>
     public RouteDecision Explain(EnvelopeAddress sender, EnvelopeAddress recipient)
@@ -40,7 +42,7 @@ public sealed class RouteResolver(RouteIndex index, DefaultAction defaultAction)
         var all = Index.FindAll(sender, recipient);
         if (all.Count == 0)
         {
-            return Default();
+            return _default;
         }
 
         var winner = all[0];
@@ -49,8 +51,4 @@ public sealed class RouteResolver(RouteIndex index, DefaultAction defaultAction)
             : "wins over " + all[1].Route.Name + " by " + RouteCandidate.DecidingRule(winner, all[1]);
         return new RouteDecision(winner, winner.Route.Action, reason, all.Skip(1).ToList());
     }
-
-    private RouteDecision Default() => DefaultAction == DefaultAction.Reject
-        ? new RouteDecision(null, RouteAction.Reject, "no route matches; the default action is reject", [])
-        : new RouteDecision(null, RouteAction.Direct, "no route matches; the default action is direct", []);
 }

@@ -47,6 +47,7 @@ public static class MessageTransmitter
         sender ??= new MailboxAddress(string.Empty, string.Empty);
         await using var stream = new FileStream(request.MessagePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
         using var message = await MimeMessage.LoadAsync(stream, persistent: true, ct);
+        client.SpooledSize = stream.Length; // SIZE= without serialising the message once more to measure it
 
         // RFC 6531 3.2: mail that needs SMTPUTF8 is not downgraded to a next hop without it; it bounces.
         var international = request.Utf8 && (sendable.Append(request.Sender).Any(a => a.Any(c => c > 127)) || message.Headers.Any(h => h.RawValue.Any(b => b > 127)));

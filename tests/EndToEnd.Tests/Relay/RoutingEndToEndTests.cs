@@ -160,6 +160,26 @@ public sealed class RoutingEndToEndTests(RelayWorld world) : IClassFixture<Relay
         await world.Relay.WaitUntilAsync(() => world.Sink.Messages().Count >= before + 150, "150 deliveries", TimeSpan.FromSeconds(60));
     }
 
+    /// <summary>
+    /// MAIL FROM's SIZE= is the size of what follows in DATA: the spooled length when the message goes
+    /// out unchanged (not measured by serialising it once more), MailKit's measure when preparing it
+    /// for the next hop changed it (an 8-bit body without Content-Transfer-Encoding gets one).
+    /// </summary>
+    [Theory]
+    [InlineData("size-plain", "From: a@example.com\r\nSubject: plain\r\n\r\nline one\r\n..dot-stuffed on the wire\r\n")]
+    [InlineData("size-prepared", "From: a@example.com\r\nSubject: 8-bit\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nGr\u00fc\u00dfe\r\n")]
+    public async Task The_declared_SIZE_is_the_size_of_the_message_sent(string local, string content)
+    {
+        var sender = local + "@example.com";
+        var (code, transcript) = await Swaks.SendAsync(world.Relay.SmtpPort, sender, ["bob@gmail.test"], "--data", MessageFile(content));
+        Assert.True(code == 0, transcript);
+
+        await world.Relay.WaitUntilAsync(() => world.Upstream.Messages().Any(m => m.Envelope.GetProperty("mail_from").GetString() == sender), "delivery to the upstream");
+        var (envelope, data) = world.Upstream.Messages().Single(m => m.Envelope.GetProperty("mail_from").GetString() == sender);
+        var options = envelope.GetProperty("mail_options").EnumerateArray().Select(e => e.GetString()).ToList();
+        Assert.Contains($"SIZE={data.Length}", options);
+    }
+
     private string MessageFile(string content)
     {
         var path = Path.Combine(world.Dir, Guid.NewGuid().ToString("N") + ".eml");

@@ -70,4 +70,64 @@ public class RouteIndexTests
         Assert.Equal(RouteAction.Reject, reject.Action);
         Assert.Equal(RouteDecision.DefaultRouteName, reject.RouteName);
     }
+
+    /// <summary>
+    /// The hot path allocates nothing per look-up, whatever kind of pattern matches (exact address,
+    /// domain, wildcard at any depth, null sender, recipient-restricted, no match): a property of
+    /// the code, not a timing.
+    /// </summary>
+    [Fact]
+    public void Resolve_allocates_nothing_per_lookup()
+    {
+        var table = new MailRelay.Contracts.RoutingTable.RoutingTable(
+        [
+            MakeRoute("a/exact", 0, ["u@example.com"], []),
+            MakeRoute("a/domain", 0, ["example.org"], ["bob@x.example", "y.example"]),
+            MakeRoute("a/wild", 0, ["*.deep.example.net"], ["*.z.example"]),
+            MakeRoute("a/bounces", 0, ["<>"], []),
+            MakeRoute("a/any", -1, ["*"], ["only.example"]),
+        ]);
+        var resolver = new RouteResolver(new RouteIndex(table), DefaultAction.Reject);
+        (EnvelopeAddress Sender, EnvelopeAddress Recipient, string Route)[] queries =
+        [
+            (EnvelopeAddress.Parse("u@example.com"), EnvelopeAddress.Parse("r@anything.example"), "a/exact"),
+            (EnvelopeAddress.Parse("v@example.org"), EnvelopeAddress.Parse("bob@x.example"), "a/domain"),
+            (EnvelopeAddress.Parse("v@example.org"), EnvelopeAddress.Parse("q@y.example"), "a/domain"),
+            (EnvelopeAddress.Parse("w@a.b.deep.example.net"), EnvelopeAddress.Parse("r@s.t.z.example"), "a/wild"),
+            (EnvelopeAddress.Null, EnvelopeAddress.Parse("r@x.example"), "a/bounces"),
+            (EnvelopeAddress.Parse("n@nowhere.example"), EnvelopeAddress.Parse("r@only.example"), "a/any"),
+            (EnvelopeAddress.Parse("n@nowhere.example"), EnvelopeAddress.Parse("r@x.example"), RouteDecision.DefaultRouteName),
+        ];
+        foreach (var (sender, recipient, route) in queries)
+        {
+            Assert.Equal(route, resolver.Resolve(sender, recipient).RouteName);
+        }
+
+        var decided = 0;
+        for (var i = 0; i < 1_000; i++)
+        {
+            decided += Lookups(resolver, queries); // warm: JIT tiers, lazily created lookups
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1_000; i++)
+        {
+            decided += Lookups(resolver, queries);
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(2_000 * (queries.Length - 1), decided);
+        Assert.Equal(0, allocated);
+    }
+
+    private static int Lookups(RouteResolver resolver, (EnvelopeAddress Sender, EnvelopeAddress Recipient, string Route)[] queries)
+    {
+        var decided = 0;
+        foreach (var (sender, recipient, _) in queries)
+        {
+            decided += resolver.Resolve(sender, recipient).Winner is null ? 0 : 1;
+        }
+
+        return decided;
+    }
 }
