@@ -6,9 +6,11 @@
 #   relay_dll                    the relay to measure: published ReadyToRun as the images ship it
 #                                (cached in ~/.cache/mailrelay/bench-relay), or with
 #                                MAILRELAY_BENCH_RELAY=build the plain build output, =prebuilt that
-#                                output as it is (the smoke test, run after the solution's build)
+#                                output as it is (the smoke test, run after the solution's build);
+#                                MAILRELAY_BENCH_RELAY_DLL=PATH measures that build (before/after runs)
 #   start_smtp_sink ADDR:PORT    smtp-sink -c (running counters); sink_count FILE reads them
-#   wait_count CMD N [TIMEOUT]   polls until CMD prints >= N (fails after TIMEOUT s, default 600)
+#   wait_count CMD N [TIMEOUT]   polls until CMD prints >= N (fails after TIMEOUT s, default
+#                                MAILRELAY_BENCH_TIMEOUT or 600)
 #   start_postfix DIR PORT RELAYHOST [main.cf lines...]   Postfix 3.7 as the equivalent relay
 #   cpu_seconds PID              user+system CPU of a process so far
 #   benchrow B FIELDS...         one "BENCHROW | ..." line (bench/README.md, lead's run-all.sh)
@@ -39,6 +41,7 @@ bench_bg() {
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 relay_dll() {
+  if [ -n "${MAILRELAY_BENCH_RELAY_DLL:-}" ]; then echo "$MAILRELAY_BENCH_RELAY_DLL"; return; fi
   if [ "${MAILRELAY_BENCH_RELAY:-publish}" = build ] || [ "${MAILRELAY_BENCH_RELAY:-}" = prebuilt ]; then
     if [ "$MAILRELAY_BENCH_RELAY" = build ] || ! [ -f src/Relay/bin/Release/net10.0/mailrelay.dll ]; then
       dotnet build src/Relay -c Release -v q -nologo >/dev/null
@@ -72,11 +75,12 @@ wait_listening() { # ADDR:PORT
   return 1
 }
 wait_count() { # CMD N [TIMEOUT]
-  local deadline=$(( $(date +%s) + ${3:-600} )) c
+  local limit=${3:-${MAILRELAY_BENCH_TIMEOUT:-600}}
+  local deadline=$(( $(date +%s) + limit )) c
   while true; do
     c=$(eval "$1"); c=${c:-0}
     [ "$c" -ge "$2" ] 2>/dev/null && return 0
-    if [ "$(date +%s)" -ge "$deadline" ]; then echo "error: only $c of $2 after ${3:-600} s ($1)" >&2; return 1; fi
+    if [ "$(date +%s)" -ge "$deadline" ]; then echo "error: only $c of $2 after $limit s ($1)" >&2; return 1; fi
     sleep 0.05
   done
 }

@@ -27,8 +27,8 @@ measure() { # NAME PORT COUNTFILE: sets rate_accept, rate_e2e
   t2=$(date +%s.%N)
   rate_accept=$(python3 -c "print(f'{$n/($t1-$t0):.0f}')")
   rate_e2e=$(python3 -c "print(f'{$n/($t2-$t0):.0f}')")
-  printf '%-8s accept %6.2f s (%6s msg/s)   end-to-end %6.2f s (%6s msg/s)\n' "$1" \
-    "$(python3 -c "print($t1-$t0)")" "$rate_accept" "$(python3 -c "print($t2-$t0)")" "$rate_e2e"
+  printf '%-8s accept %6.2f s (%6s msg/s)   end-to-end %6.2f s (%6s msg/s)   %s delivered %s of %s\n' "$1" \
+    "$(python3 -c "print($t1-$t0)")" "$rate_accept" "$(python3 -c "print($t2-$t0)")" "$rate_e2e" "$1" "$(sink_count "$3")" "$n"
 }
 
 echo "$n messages of $bytes bytes over $s sessions, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
