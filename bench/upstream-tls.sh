@@ -25,7 +25,7 @@ user=bench-user; password=bench-password-$RANDOM$RANDOM
 start_upstream() { # NAME: sets up_port, counts in $work/NAME.upstream
   up_port=$(free_port)
   bench_bg /usr/bin/python3 bench/lib/tls_upstream.py --host 127.0.0.5 --port "$up_port" --cert "$work/upstream.crt" \
-    --key "$work/upstream.key" --user "$user" --password "$password" --countfile "$work/$1.upstream" >/dev/null
+    --key "$work/upstream.key" --user "$user" --password "$password" --countfile "$work/$1.upstream" >/dev/null 2>>"$work/upstream.log"
   up_pid=$bg_pid
   wait_listening "127.0.0.5:$up_port"
 }

@@ -6,7 +6,7 @@ it rewrites COUNTFILE with "AUTHENTICATED-SESSIONS MESSAGES" after every message
 connection authenticates once, so the first number is the upstream connections used. Prints READY
 once listening; runs until SIGTERM.
 """
-import argparse, os, signal, ssl, threading, warnings
+import argparse, os, signal, ssl, threading
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -15,7 +15,6 @@ for a in ("--host", "--cert", "--key", "--user", "--password", "--countfile"):
     parser.add_argument(a, required=True)
 parser.add_argument("--port", type=int, required=True)
 args = parser.parse_args()
-warnings.filterwarnings("ignore", category=DeprecationWarning)  # aiosmtpd 1.4 on its own login_data
 lock = threading.Lock()
 state = {"sessions": 0, "messages": 0}
 

@@ -77,7 +77,7 @@ public sealed class Spool
                 file.Flush(flushToDisk: true);
             }
 
-            await WriteEnvelopeAsync(entry, ct);
+            await WriteEnvelopeAsync(entry, null, ct);
         }
         catch
         {
@@ -95,7 +95,7 @@ public sealed class Spool
         new(MessagePath(id), _spares.OpenNew(MessagePath(id), bufferSize: 0), WriteEnvelopeAsync); // unbuffered: the connection writes in 32 KiB blocks
 
     /// <summary>Rewrites an envelope atomically (after a delivery attempt).</summary>
-    public Task UpdateAsync(QueueEntry entry, CancellationToken ct) => WriteEnvelopeAsync(entry, ct);
+    public Task UpdateAsync(QueueEntry entry, CancellationToken ct) => WriteEnvelopeAsync(entry, null, ct);
 
     /// <summary>
     /// Removes a finished message: the envelope first, so a crash leaves at most an orphan body. Its
@@ -170,7 +170,9 @@ public sealed class Spool
         return entries.OrderBy(e => e.Id, StringComparer.Ordinal).ToList();
     }
 
-    private async Task WriteEnvelopeAsync(QueueEntry entry, CancellationToken ct)
+    // Writes and fsyncs the envelope beside the queue, waits for bodySynced (the message file's own
+    // fsync, running meanwhile), then renames it into the queue and fsyncs the directory.
+    private async Task WriteEnvelopeAsync(QueueEntry entry, Task? bodySynced, CancellationToken ct)
     {
         var tmp = Path.Combine(_tmpDir, entry.Id + "." + Guid.NewGuid().ToString("N")[..8] + ".json");
         try
@@ -180,6 +182,11 @@ public sealed class Spool
                 await JsonSerializer.SerializeAsync(file, entry, Json, ct);
                 await file.FlushAsync(ct);
                 file.Flush(flushToDisk: true);
+            }
+
+            if (bodySynced is not null)
+            {
+                await bodySynced; // never an envelope in the queue before its message is on disk
             }
 
             File.Move(tmp, Path.Combine(_queueDir, entry.Id + ".json"), overwrite: true);
