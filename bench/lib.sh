@@ -26,7 +26,7 @@ bench_init() {
 }
 bench_cleanup() {
   local p
-  for p in "${bench_postfix[@]}"; do postfix -c "$p" stop >/dev/null 2>&1 || true; done
+  for p in "${bench_postfix[@]}"; do timeout 20 postfix -c "$p" stop >/dev/null 2>&1 || postfix -c "$p" abort >/dev/null 2>&1 || true; done
   for p in "${bench_pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   if [ -z "${MAILRELAY_BENCH_KEEP:-}" ]; then rm -rf "$work"; else echo "kept $work" >&2; fi
