@@ -33,6 +33,8 @@ example_packages=(
   swaks              # a real SMTP client ...
   libnet-ssleay-perl # ... whose STARTTLS needs Net::SSLeay (only a Recommends of swaks)
   postfix            # smtp-sink / smtp-source (MX stand-in, load, fault injection) and the baseline
+                     # of the benches (bench/: their own instances; the B1 smoke test runs one)
+  libsasl2-modules   # Postfix's SASL client mechanisms (PLAIN/LOGIN: bench/upstream-tls.sh)
   python3-aiosmtpd   # the upstream relay stand-in (STARTTLS + AUTH)
   dnsmasq-base       # MX/A records for direct delivery
   openssl            # test CA for the local example
@@ -171,9 +173,18 @@ fi
 if [ "${MAILRELAY_APT_UPDATED:-}" != 1 ]; then
   $sudo apt-get update -qq
 fi
-# Postfix itself is not configured or started: only its smtp-sink/smtp-source tools are used.
+# The system's Postfix is not configured or started: the tests use its smtp-sink/smtp-source and
+# the benches start instances of their own (own config, queue and port).
 echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
+postfix_was_running=no
+if $sudo postfix status >/dev/null 2>&1; then postfix_was_running=yes; fi
 $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+# Should the install have started the system instance (a machine with an old main.cf), stop it:
+# nothing of ours may be left listening on port 25. One that ran before is the machine's own.
+if [ "$postfix_was_running" = no ] && $sudo postfix status >/dev/null 2>&1; then
+  $sudo postfix stop >/dev/null 2>&1 || true
+  echo "stopped the system Postfix the install had started (the benches run their own instances)"
+fi
 
 if ! command -v dotnet >/dev/null; then
   echo "error: the .NET 10 SDK (dotnet) is required and not on PATH" >&2

@@ -17,6 +17,7 @@
 # It checks the very programs the tests start (absolute paths, not PATH); each can be pointed
 # elsewhere, e.g. at a broken fake in a test of this script:
 #   MAILRELAY_SWAKS (/usr/bin/swaks)      MAILRELAY_SMTP_SINK (/usr/sbin/smtp-sink)
+#   MAILRELAY_POSTFIX (/usr/sbin/postfix) MAILRELAY_SMTP_SOURCE (/usr/sbin/smtp-source)
 #   MAILRELAY_PYTHON (/usr/bin/python3)   MAILRELAY_DNSMASQ (/usr/sbin/dnsmasq)
 #   MAILRELAY_ETCD (/usr/bin/etcd)        MAILRELAY_OPENSSL (openssl on PATH)
 #   MAILRELAY_DOTNET (dotnet on PATH)     MAILRELAY_K8S_BIN (~/.cache/mailrelay/k8s-1.20.2/bin)
@@ -34,6 +35,8 @@ esac
 
 swaks="${MAILRELAY_SWAKS:-/usr/bin/swaks}"
 smtp_sink="${MAILRELAY_SMTP_SINK:-/usr/sbin/smtp-sink}"
+postfix="${MAILRELAY_POSTFIX:-/usr/sbin/postfix}"
+smtp_source="${MAILRELAY_SMTP_SOURCE:-/usr/sbin/smtp-source}"
 python="${MAILRELAY_PYTHON:-/usr/bin/python3}"
 dnsmasq="${MAILRELAY_DNSMASQ:-/usr/sbin/dnsmasq}"
 etcd="${MAILRELAY_ETCD:-/usr/bin/etcd}"
@@ -108,6 +111,10 @@ if [ "$profile" = all ]; then
   for tool in mount umount setsid; do
     if command -v "$tool" >/dev/null; then ok "$tool"; else fail "$tool" util-linux; fi
   done
+
+  # The B1 bench's smoke test (tests/EndToEnd.Tests/Scripts/BenchSmokeTests.cs) runs smtp-source
+  # against the relay and against a Postfix instance of its own.
+  if [ -x "$postfix" ] && [ -x "$smtp_source" ]; then ok "postfix and smtp-source (bench smoke)"; else fail "postfix and smtp-source ($postfix, $smtp_source)" postfix; fi
 
   if v=$("$etcd" --version 2>&1); then ok "etcd ($(first_line <<<"$v"))"; else fail "etcd ($etcd)" etcd-server; fi
 

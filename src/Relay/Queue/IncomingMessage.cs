@@ -10,11 +10,11 @@ public sealed class IncomingMessage : IAsyncDisposable
 {
     private readonly string _path;
     private readonly FileStream _file;
-    private readonly Func<QueueEntry, CancellationToken, Task> _writeEnvelope;
+    private readonly Func<QueueEntry, Task?, CancellationToken, Task> _writeEnvelope;
     private bool _committed;
     private bool _closed;
 
-    internal IncomingMessage(string path, FileStream file, Func<QueueEntry, CancellationToken, Task> writeEnvelope)
+    internal IncomingMessage(string path, FileStream file, Func<QueueEntry, Task?, CancellationToken, Task> writeEnvelope)
     {
         _path = path;
         _file = file;
@@ -24,15 +24,42 @@ public sealed class IncomingMessage : IAsyncDisposable
     /// <summary>Appends bytes (an IOException says the disk is full or failing).</summary>
     public ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken ct) => _file.WriteAsync(bytes, ct);
 
-    /// <summary>Flushes and fsyncs the bytes, then writes the envelope durably: the message is queued.</summary>
+    /// <summary>
+    /// Fsyncs the bytes and writes the envelope durably: the message is queued. The two fsyncs run
+    /// side by side (one wait for the disk instead of two before the 250); the envelope is renamed
+    /// into the queue only once the bytes are on disk.
+    /// </summary>
     public async Task CommitAsync(QueueEntry entry, CancellationToken ct)
     {
         await _file.FlushAsync(ct);
-        _file.Flush(flushToDisk: true);
-        await _file.DisposeAsync();
-        _closed = true;
-        await _writeEnvelope(entry, ct);
+        var bodySynced = Task.Run(() => _file.Flush(flushToDisk: true), CancellationToken.None);
+        try
+        {
+            await _writeEnvelope(entry, bodySynced, ct);
+        }
+        catch
+        {
+            try
+            {
+                await bodySynced; // the file is not disposed under a running fsync
+            }
+            catch (IOException)
+            {
+            }
+
+            throw;
+        }
+
         _committed = true;
+        _closed = true;
+        try
+        {
+            await _file.DisposeAsync();
+        }
+        catch (IOException)
+        {
+            // the bytes are fsynced and queued already: a failing close changes nothing
+        }
     }
 
     /// <inheritdoc />

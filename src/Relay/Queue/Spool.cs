@@ -11,6 +11,8 @@ namespace MailRelay.Relay.Queue;
 /// fsynced, before <see cref="AcceptAsync"/> returns, so a 250 is never given for a message a
 /// crash could lose. An <c>.eml</c> without its <c>.json</c> was never acknowledged and is removed at start
 /// (<see cref="LoadAll"/> runs before the listener accepts, so no message is in flight then).
+/// The directory fsync is shared by the envelopes renamed into place meanwhile (group commit), and
+/// the files of finished messages are recycled for new ones (<see cref="SpareFiles"/>).
 /// </summary>
 public sealed class Spool
 {
@@ -18,13 +20,14 @@ public sealed class Spool
 
     private static readonly JsonSerializerOptions Json = new()
     {
-        WriteIndented = true,
         Converters = { new JsonStringEnumConverter() },
     };
 
     private readonly string _queueDir;
     private readonly string _tmpDir;
     private readonly string _quarantineDir;
+    private readonly SpareFiles _spares;
+    private readonly GroupDirectorySync _queueSync;
 
     /// <summary>Opens (and creates) a spool under <paramref name="root"/>.</summary>
     public Spool(string root)
@@ -34,7 +37,12 @@ public sealed class Spool
         _quarantineDir = Path.Combine(root, "quarantine");
         System.IO.Directory.CreateDirectory(_queueDir);
         System.IO.Directory.CreateDirectory(_tmpDir);
+        _spares = new SpareFiles(Path.Combine(root, "spare"));
+        _queueSync = new GroupDirectorySync(_queueDir);
     }
+
+    /// <summary>Emptied files of finished messages waiting to be reused.</summary>
+    internal int SpareCount => _spares.Count;
 
     /// <summary>The path of a message's bytes.</summary>
     public string MessagePath(string id) => Path.Combine(_queueDir, id + ".eml");
@@ -69,7 +77,7 @@ public sealed class Spool
                 file.Flush(flushToDisk: true);
             }
 
-            await WriteEnvelopeAsync(entry, ct);
+            await WriteEnvelopeAsync(entry, null, ct);
         }
         catch
         {
@@ -84,16 +92,19 @@ public sealed class Spool
     /// and queued, disposing it uncommitted removes it.
     /// </summary>
     public IncomingMessage Create(string id) =>
-        new(MessagePath(id), new FileStream(MessagePath(id), FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous), WriteEnvelopeAsync); // unbuffered: the connection writes in 32 KiB blocks
+        new(MessagePath(id), _spares.OpenNew(MessagePath(id), bufferSize: 0), WriteEnvelopeAsync); // unbuffered: the connection writes in 32 KiB blocks
 
     /// <summary>Rewrites an envelope atomically (after a delivery attempt).</summary>
-    public Task UpdateAsync(QueueEntry entry, CancellationToken ct) => WriteEnvelopeAsync(entry, ct);
+    public Task UpdateAsync(QueueEntry entry, CancellationToken ct) => WriteEnvelopeAsync(entry, null, ct);
 
-    /// <summary>Removes a finished message: the envelope first, so a crash leaves at most an orphan body.</summary>
+    /// <summary>
+    /// Removes a finished message: the envelope first, so a crash leaves at most an orphan body. Its
+    /// files are emptied and kept for reuse (<see cref="SpareFiles"/>).
+    /// </summary>
     public void Remove(string id)
     {
-        TryDelete(Path.Combine(_queueDir, id + ".json"));
-        TryDelete(MessagePath(id));
+        _spares.Recycle(Path.Combine(_queueDir, id + ".json"));
+        _spares.Recycle(MessagePath(id));
     }
 
     /// <summary>
@@ -159,16 +170,23 @@ public sealed class Spool
         return entries.OrderBy(e => e.Id, StringComparer.Ordinal).ToList();
     }
 
-    private async Task WriteEnvelopeAsync(QueueEntry entry, CancellationToken ct)
+    // Writes and fsyncs the envelope beside the queue, waits for bodySynced (the message file's own
+    // fsync, running meanwhile), then renames it into the queue and fsyncs the directory.
+    private async Task WriteEnvelopeAsync(QueueEntry entry, Task? bodySynced, CancellationToken ct)
     {
         var tmp = Path.Combine(_tmpDir, entry.Id + "." + Guid.NewGuid().ToString("N")[..8] + ".json");
         try
         {
-            await using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous))
+            await using (var file = _spares.OpenNew(tmp, 4096))
             {
                 await JsonSerializer.SerializeAsync(file, entry, Json, ct);
                 await file.FlushAsync(ct);
                 file.Flush(flushToDisk: true);
+            }
+
+            if (bodySynced is not null)
+            {
+                await bodySynced; // never an envelope in the queue before its message is on disk
             }
 
             File.Move(tmp, Path.Combine(_queueDir, entry.Id + ".json"), overwrite: true);
@@ -179,7 +197,7 @@ public sealed class Spool
             throw;
         }
 
-        NativeFileSync.SyncDirectory(_queueDir);
+        await _queueSync.SyncAsync(); // one fsync for every envelope renamed in meanwhile
     }
 
     internal static void TryDelete(string path)

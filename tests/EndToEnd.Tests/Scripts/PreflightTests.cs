@@ -26,6 +26,7 @@ public sealed class PreflightTests : IDisposable
         Assert.Equal(profile == "all", output.Contains("ok   helm (v4.", StringComparison.Ordinal));
         Assert.Equal(profile == "all", output.Contains("ok   kubelet for the node (Kubernetes v1.20.2", StringComparison.Ordinal));
         Assert.Equal(profile == "all", output.Contains("ok   image testclient.oci.tar", StringComparison.Ordinal));
+        Assert.Equal(profile == "all", output.Contains("ok   postfix and smtp-source", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -57,6 +58,16 @@ public sealed class PreflightTests : IDisposable
         Assert.True(code == 1, output);
         Assert.Contains("FAIL root: run the tests as root", output);
         Assert.Contains("ok   setsid", output);
+    }
+
+    [Fact]
+    public async Task A_machine_without_postfix_fails_the_full_profile_the_bench_smoke_needs_and_names_postfix()
+    {
+        var (code, output) = await PreflightAsync("all", new() { ["MAILRELAY_K8S_BIN"] = ControlPlane.BinDir, ["MAILRELAY_POSTFIX"] = Path.Combine(_dir, "no-postfix") });
+
+        Assert.True(code == 1, output);
+        Assert.Contains("FAIL postfix and smtp-source", output);
+        Assert.Contains("apt-get install -y --no-install-recommends postfix", output);
     }
 
     [Fact]

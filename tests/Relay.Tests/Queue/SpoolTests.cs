@@ -48,6 +48,35 @@ public sealed class SpoolTests : IDisposable
         Assert.False(File.Exists(spool.MessagePath(entry.Id)));
     }
 
+    [Fact]
+    public async Task A_finished_message_leaves_its_files_emptied_for_reuse_and_a_new_message_in_one_has_only_its_own_bytes()
+    {
+        var spool = new Spool(_root);
+        var first = Entry();
+        await using (var incoming = spool.Create(first.Id))
+        {
+            await incoming.WriteAsync(Encoding.ASCII.GetBytes("Subject: long\r\n\r\n" + new string('x', 100_000) + "\r\n"), CancellationToken.None);
+            await incoming.CommitAsync(first, CancellationToken.None);
+        }
+
+        spool.Remove(first.Id);
+        Assert.Equal(2, spool.SpareCount);
+        Assert.All(Directory.GetFiles(Path.Combine(_root, "spare")), f => Assert.Equal(0, new FileInfo(f).Length));
+
+        var second = Entry();
+        await using (var incoming = spool.Create(second.Id))
+        {
+            await incoming.WriteAsync(Encoding.ASCII.GetBytes("Subject: short\r\n\r\nhi\r\n"), CancellationToken.None);
+            await incoming.CommitAsync(second, CancellationToken.None);
+        }
+
+        Assert.Equal(0, spool.SpareCount); // both files of the second message are the first one's
+        Assert.Equal("Subject: short\r\n\r\nhi\r\n", await File.ReadAllTextAsync(spool.MessagePath(second.Id)));
+        var loaded = Assert.Single(new Spool(_root).LoadAll());
+        Assert.Equal(second.Id, loaded.Id);
+        Assert.Equal(["b@example.net", "c@example.net"], loaded.Recipients.Select(r => r.Address));
+    }
+
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
     private static QueueEntry Entry() => new()
