@@ -24,7 +24,11 @@ public sealed class MailRelayController(IKubernetes client, OperatorOptions opti
     public async Task RunAsync(CancellationToken ct)
     {
         var queue = new CoalescingQueue();
-        var routes = new Informer<MailRoute>("mailroutes", new CustomResourceListWatch<MailRoute>(client, "mailroutes"), _logger, options.WatchTimeout);
+        // A status-only update (the operator's own, mostly) does not change the table: only a new generation, an add or a delete does.
+        var routes = new Informer<MailRoute>("mailroutes", new CustomResourceListWatch<MailRoute>(client, "mailroutes"), _logger, options.WatchTimeout)
+        {
+            Significant = (old, now) => old.Metadata.Generation != now.Metadata.Generation,
+        };
         var credentials = new Informer<RelayCredential>("relaycredentials", new CustomResourceListWatch<RelayCredential>(client, "relaycredentials"), _logger, options.WatchTimeout);
         using var secrets = new SecretWatchSet(client, queue.Add, _logger);
         var tenancy = new TenancyInformers(client, options, _logger);
@@ -75,7 +79,8 @@ public sealed class MailRelayController(IKubernetes client, OperatorOptions opti
                 var watch = Stopwatch.StartNew();
                 try
                 {
-                    var result = await reconciler.ReconcileAsync(tenancy.Complete(routes.Items, credentials.Items, secrets.Secrets) with { IdentitySecrets = identitySecrets.Items }, ct);
+                    var routesVersion = routes.Version;
+                    var result = await reconciler.ReconcileAsync(tenancy.Complete(routes.Items, credentials.Items, secrets.Secrets) with { IdentitySecrets = identitySecrets.Items }, ct, () => routes.Version != routesVersion);
                     OperatorMetrics.Reconciles.WithLabels("success").Inc();
                     failures = 0;
                     Ready = true;
