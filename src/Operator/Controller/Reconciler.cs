@@ -5,6 +5,7 @@ using k8s.Models;
 using MailRelay.Operator.Cli;
 using MailRelay.Operator.DesiredState;
 using MailRelay.Operator.Entities;
+using MailRelay.Operator.Render;
 using Microsoft.Extensions.Logging;
 
 namespace MailRelay.Operator.Controller;

@@ -23,6 +23,17 @@ public sealed class RoutesWriter(IKubernetes client, OperatorOptions options, Ow
         var ns = options.Namespace;
         var existing = (await client.CoreV1.ListNamespacedConfigMapAsync(ns, labelSelector: $"{RoutesConfigMaps.PartOfLabel}={options.ConfigMapName}", cancellationToken: ct))
             .Items.ToDictionary(c => c.Metadata.Name, StringComparer.Ordinal);
+        if (wanted.Parts.Count > 0)
+        {
+            // Parts are owned by the main ConfigMap: deleting it (helm uninstall) lets the garbage collector take them.
+            var main = await MainAsync(wanted.Main, ct);
+            var owner = new V1OwnerReference { ApiVersion = "v1", Kind = "ConfigMap", Name = main.Metadata.Name, Uid = main.Metadata.Uid };
+            foreach (var part in wanted.Parts)
+            {
+                part.Metadata.OwnerReferences = [owner];
+            }
+        }
+
         foreach (var part in wanted.Parts)
         {
             var name = part.Metadata.Name;
@@ -31,10 +42,11 @@ public sealed class RoutesWriter(IKubernetes client, OperatorOptions options, Ow
                 await client.CoreV1.CreateNamespacedConfigMapAsync(part, ns, cancellationToken: ct);
                 writer.Wrote("ConfigMap", $"created ConfigMap {ns}/{name} (part of the routing table)");
             }
-            else if (!SameBinaryData(current, part))
+            else if (!SameBinaryData(current, part) || current.Metadata.OwnerReferences?.FirstOrDefault()?.Uid != part.Metadata.OwnerReferences?.FirstOrDefault()?.Uid)
             {
                 current.Data = null;
                 current.BinaryData = part.BinaryData;
+                current.Metadata.OwnerReferences = part.Metadata.OwnerReferences;
                 await client.CoreV1.ReplaceNamespacedConfigMapAsync(current, name, ns, cancellationToken: ct);
                 writer.Wrote("ConfigMap", $"updated ConfigMap {ns}/{name} (part of the routing table)");
             }
@@ -43,6 +55,22 @@ public sealed class RoutesWriter(IKubernetes client, OperatorOptions options, Ow
         await writer.ApplyAsync(owned.ConfigMap(wanted.Main), ct);
         var needed = wanted.Parts.Select(p => p.Metadata.Name).ToHashSet(StringComparer.Ordinal);
         return existing.Keys.Where(n => !needed.Contains(n)).Order(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>The main ConfigMap as it is; created without routes.yaml when missing (its parts come before it says anything).</summary>
+    private async Task<V1ConfigMap> MainAsync(V1ConfigMap wanted, CancellationToken ct)
+    {
+        try
+        {
+            return await client.CoreV1.ReadNamespacedConfigMapAsync(wanted.Metadata.Name, options.Namespace, cancellationToken: ct);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            var empty = new V1ConfigMap { Metadata = new V1ObjectMeta { Name = wanted.Metadata.Name, Labels = wanted.Metadata.Labels } };
+            var created = await client.CoreV1.CreateNamespacedConfigMapAsync(empty, options.Namespace, cancellationToken: ct);
+            writer.Wrote("ConfigMap", $"created ConfigMap {options.Namespace}/{wanted.Metadata.Name} (empty, to own the routing table's parts)");
+            return created;
+        }
     }
 
     /// <summary>Deletes part ConfigMaps the table no longer needs (already gone: fine).</summary>
