@@ -39,6 +39,10 @@ BIN=${MAILRELAY_K8S_BIN:-$HOME/.cache/mailrelay/k8s-1.20.2/bin}
 OPERATOR_DLL=${MAILRELAY_BENCH_OPERATOR_DLL:-$ROOT/src/Operator/bin/Release/net10.0/mailrelay-operator.dll}
 [ -x "$BIN/kube-apiserver" ] || { echo "no kube-apiserver in $BIN: run scripts/build-control-plane.sh" >&2; exit 2; }
 [ -f "$OPERATOR_DLL" ] || (cd "$ROOT" && dotnet build src/Operator -c Release -v q >/dev/null)
+# kubectl: the one scripts/install-helm.sh fetches for the tests (scripts/test.sh), else the PATH's.
+HELM_BIN=${MAILRELAY_HELM_BIN:-$HOME/.cache/mailrelay/helm-tools/bin}
+if [ -x "$HELM_BIN/kubectl" ]; then PATH=$HELM_BIN:$PATH; fi
+command -v kubectl >/dev/null || { echo "no kubectl: run scripts/install-helm.sh" >&2; exit 2; }
 WORK=$(mktemp -d /tmp/operator-scale.XXXXXX)
 PIDS=()
 OP_PID=
@@ -188,7 +192,7 @@ for row in "${ROW_LIST[@]}"; do
   if [ "$n" -eq "$B8_ROUTES" ] && [ -z "$B8_DONE" ]; then b8 "$n" "$B8_SECRETS"; B8_DONE=1; fi
   stop_operator
 done
-if [ -z "$B8_DONE" ]; then
+if [ -z "$B8_DONE" ] && [ "$B8_ROUTES" -gt 0 ]; then # --b8-routes 0: B7 rows only
   K delete mr --all -A --wait=false >/dev/null 2>&1 || true
   for _ in $(seq 1 600); do [ "$(K get mr -A --no-headers 2>/dev/null | wc -l)" -eq 0 ] && break; sleep 1; done
   K create namespace bench-0 >/dev/null 2>&1 || true
