@@ -40,7 +40,7 @@ public static class StatusPolicy
                 ? new DesiredCondition(ConditionTypes.Programmed, false, ConditionReasons.RelayWorkloadNotFound, $"{workloadRef} does not exist in {workload.Namespace}")
                 : workload.TableError is { } tableError
                     ? new DesiredCondition(ConditionTypes.Programmed, false, ConditionReasons.TableNotWritten,
-                        $"the routing table could not be written ({tableError}); {workloadRef} keeps the last good table{(workload.CarriedHash is { } carried ? " (" + carried + ")" : string.Empty)}, which has not this version of the route")
+                        $"the routing table could not be written ({tableError}); {workloadRef} keeps the last good table{(workload.CarriedHash is { } carried ? " (" + carried + ")" : string.Empty)}, without this version of the route")
                 : held
                     ? new DesiredCondition(ConditionTypes.Programmed, true, ConditionReasons.Held, $"held in relay config {configHash}, carried by {workloadRef}: its mail is accepted and queued until the credential is back")
                     : new DesiredCondition(ConditionTypes.Programmed, true, ConditionReasons.Programmed, $"in relay config {configHash}, carried by {workloadRef}");
