@@ -14,7 +14,7 @@
 # the API server's audit log by the operator's own user (leader election off, resync every 30 s so
 # that resyncs fall inside the window; the operator's own mailrelay_operator_api_calls_total beside it) during --idle seconds with
 # nothing changing; the operator's RSS growth from its empty start to then, per route.
-# Smoke (< 60 s): --rows 200:1,200:10 --idle 10 --b8-routes 200 --b8-secrets 100
+# Smoke (about a minute, most of it starting etcd and the API server): --rows 200:10 --idle 10 --b8-routes 200 --b8-secrets 100
 set -euo pipefail
 ROWS=1000:1,1000:100,10000:1,100000:1
 IDLE=300

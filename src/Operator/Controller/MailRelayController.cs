@@ -15,7 +15,7 @@ namespace MailRelay.Operator.Controller;
 /// </summary>
 public sealed class MailRelayController(IKubernetes client, OperatorOptions options, ILoggerFactory loggers)
 {
-    private const long CompactAfterBytes = 256L * 1024 * 1024;
+    private const long CompactAfterBytes = 64L * 1024 * 1024;
     private static readonly TimeSpan QuietBeforeCompaction = TimeSpan.FromSeconds(5);
     private readonly ILogger _logger = loggers.CreateLogger<MailRelayController>();
     private long _sinceCompaction;
