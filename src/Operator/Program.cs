@@ -32,6 +32,11 @@ public static class Program
             // A held route is not accepted either, but it is in the table: its mail waits for the credential.
             .Concat(desired.Routes.Where(v => !v.Ok).Concat(desired.Credentials.Where(v => !v.Ok)).Select(v => $"{(v.HoldReason is null ? "invalid" : "held")}: {v.Key}: {v.Reason}: {v.Message}"))
             .ToList();
+        if (RoutesConfigMaps.For(desired, OperatorCommandLine.Default("--configmap-name")!, options.Namespace, RenderOutput.DefaultMaxParts).Error is { } tableError)
+        {
+            invalid.Add($"invalid: routing table: {tableError}");
+        }
+
         foreach (var line in invalid)
         {
             Console.Error.WriteLine(line);

@@ -28,7 +28,7 @@ public static class Program
         RoutingTable table;
         try
         {
-            table = RoutingTableYaml.Parse(File.ReadAllText(request.RoutesFile));
+            table = RoutingTableYaml.Parse(RelayConfigLoader.ReadTable(request.RoutesFile));
             if (request.CredentialsDir is { } dir)
             {
                 table = RelayConfigLoader.FailClosed(table, CredentialSet.Load(dir)); // what the relay itself would hold
@@ -42,6 +42,11 @@ public static class Program
         catch (RoutingTableException e)
         {
             Console.Error.WriteLine($"error: {request.RoutesFile}: {string.Join(Environment.NewLine + "  ", e.Errors)}");
+            return 2;
+        }
+        catch (RoutingTablePartsException e)
+        {
+            Console.Error.WriteLine($"error: {request.RoutesFile}: the split table does not join: {e.Message}");
             return 2;
         }
 

@@ -82,7 +82,12 @@ public class ChartObjectsTests
         Assert.Equal("statefulset/" + relay.Metadata.Name, Arg("--relay-workload"));
         Assert.Equal(Helm.Namespace, Arg("--namespace"));
         var volumes = relay.Spec.Template.Spec.Volumes;
-        Assert.Equal(Arg("--configmap-name"), Assert.Single(volumes, v => v.Name == "routes").ConfigMap.Name);
+        // One projected volume: the main ConfigMap and as many optional parts as the operator may write (a table over 1 MB).
+        var routes = Assert.Single(volumes, v => v.Name == "routes").Projected.Sources;
+        var parts = int.Parse(Arg("--routes-max-parts"), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(16, parts);
+        Assert.Equal([Arg("--configmap-name"), .. Enumerable.Range(1, parts).Select(i => $"{Arg("--configmap-name")}-{i}")], routes.Select(s => s.ConfigMap.Name));
+        Assert.All(routes, s => Assert.True(s.ConfigMap.Optional));
         Assert.Equal(Arg("--secret-name"), Assert.Single(volumes, v => v.Name == "credentials").Secret.SecretName);
         // Tenancy: the relay reads the client table and serves the certificate the operator writes.
         Assert.Equal(Arg("--clients-secret-name"), Assert.Single(volumes, v => v.Name == "clients").Secret.SecretName);

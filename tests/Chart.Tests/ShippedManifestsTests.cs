@@ -52,7 +52,11 @@ public class ShippedManifestsTests
         Assert.Equal("statefulset/" + relay.Metadata.Name, OperatorCommandLine.Default("--relay-workload"));
         var op = RenderedChart.Load(Deploy("operator", "deployment.yaml")).Typed<V1Deployment>("Deployment");
         Assert.DoesNotContain(Assert.Single(op.Spec.Template.Spec.Containers).Args, a => a.Contains("--relay-workload", StringComparison.Ordinal)); // the default, from the option table
-        Assert.Equal(OperatorCommandLine.Default("--configmap-name"), relay.Spec.Template.Spec.Volumes.Single(v => v.Name == "routes").ConfigMap.Name);
+        var parts = int.Parse(OperatorCommandLine.Default("--routes-max-parts")!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains(parts.ToString(System.Globalization.CultureInfo.InvariantCulture), Assert.Single(op.Spec.Template.Spec.Containers).Args);
+        Assert.Equal(
+            [OperatorCommandLine.Default("--configmap-name"), .. Enumerable.Range(1, parts).Select(i => $"{OperatorCommandLine.Default("--configmap-name")}-{i}")],
+            relay.Spec.Template.Spec.Volumes.Single(v => v.Name == "routes").Projected.Sources.Select(s => s.ConfigMap.Name));
         Assert.Equal(OperatorCommandLine.Default("--secret-name"), relay.Spec.Template.Spec.Volumes.Single(v => v.Name == "credentials").Secret.SecretName);
     }
 

@@ -35,6 +35,7 @@ public static class OperatorCommandLine
         ("--namespace", null, $"namespace of the ConfigMap, Secret, relay workload and Lease (default: the pod's, else {FallbackNamespace})"),
         ("--relay-workload", "statefulset/mail-relay", "deployment/NAME or statefulset/NAME: the relay"),
         ("--configmap-name", "mail-relay-routes", "ConfigMap holding routes.yaml"),
+        ("--routes-max-parts", "16", "a routing table over 1 MB is split into at most this many more ConfigMaps (--configmap-name-1..N, gzip): as many as the relay's projected routes volume mounts; 0: never split (a larger table is refused and reported)"),
         ("--secret-name", "mail-relay-credentials", "Secret holding the resolved credentials"),
         ("--leader-elect", "true", "take a Lease before acting (true|false)"),
         ("--lease-name", "mailrelay-operator", "name of the Lease"),
@@ -204,6 +205,9 @@ public static class OperatorCommandLine
             RelaySmtpPort = int.TryParse(Text("--relay-smtp-port"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) && port is > 0 and < 65536
                 ? port
                 : throw new ArgumentException($"--relay-smtp-port: '{Text("--relay-smtp-port")}' is not a port number"),
+            RoutesMaxParts = int.TryParse(Text("--routes-max-parts"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parts) && parts <= 1000
+                ? parts
+                : throw new ArgumentException($"--routes-max-parts: '{Text("--routes-max-parts")}' is not a number from 0 to 1000"),
             SecretName = Text("--secret-name"),
             LeaderElect = leaderElect,
             LeaseName = Text("--lease-name"),

@@ -20,6 +20,9 @@ public sealed record OperatorOptions
     /// <summary>The routing table ConfigMap.</summary>
     public required string ConfigMapName { get; init; }
 
+    /// <summary>How many part ConfigMaps (<c>ConfigMapName-1..N</c>) a table too large for one may take; 0: never split.</summary>
+    public required int RoutesMaxParts { get; init; }
+
     /// <summary>The Secret kept in every granted namespace: the SMTP credentials of its apps.</summary>
     public required string SmtpSecretName { get; init; }
 

@@ -20,6 +20,9 @@ public sealed class CoalescingQueue
     public void AddAfter(TimeSpan delay, CancellationToken ct) =>
         _ = Task.Delay(delay, _time, ct).ContinueWith(t => { if (!t.IsCanceled) { Add(); } }, TaskScheduler.Default);
 
+    /// <summary>True when a reconcile has been asked for and not yet taken.</summary>
+    public bool Pending => _channel.Reader.Count > 0;
+
     /// <summary>Waits for the next reconcile request.</summary>
     public async Task WaitAsync(CancellationToken ct) => await _channel.Reader.ReadAsync(ct);
 }

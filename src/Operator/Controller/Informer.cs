@@ -20,12 +20,22 @@ public sealed class Informer<T>(string name, IListWatch<T> source, ILogger logge
     private readonly ConcurrentDictionary<string, T> _cache = new(StringComparer.Ordinal);
     private readonly TimeSpan _watchTimeout = watchTimeout ?? TimeSpan.FromMinutes(5);
     private volatile bool _synced;
+    private long _version;
 
     /// <summary>Raised after the cache changed (list or event).</summary>
     public event Action? Changed;
 
     /// <summary>True once the first list completed.</summary>
     public bool HasSynced => _synced;
+
+    /// <summary>
+    /// Whether a change from the first object to the second matters to the desired state (e.g. not a status-only
+    /// update); null: every change does. Counted in <see cref="Version"/>.
+    /// </summary>
+    public Func<T, T, bool>? Significant { get; init; }
+
+    /// <summary>Grows with every significant change: a reconcile compares it to the one its snapshot had.</summary>
+    public long Version => Interlocked.Read(ref _version);
 
     /// <summary>A snapshot of the cached objects.</summary>
     public IReadOnlyList<T> Items => _cache.Values.ToList();
@@ -44,8 +54,10 @@ public sealed class Informer<T>(string name, IListWatch<T> source, ILogger logge
                     _cache.Clear();
                     foreach (var item in items)
                     {
-                        _cache[Key(item)] = item;
+                        _cache[Key(item)] = Trimmed(item);
                     }
+
+                    Interlocked.Increment(ref _version);
 
                     resourceVersion = rv;
                     _synced = true;
@@ -110,11 +122,18 @@ public sealed class Informer<T>(string name, IListWatch<T> source, ILogger logge
                 switch (type)
                 {
                     case WatchEventType.Added or WatchEventType.Modified:
-                        _cache[Key(item!)] = item!;
+                        var key = Key(item!);
+                        if (!_cache.TryGetValue(key, out var old) || Significant is null || Significant(old, item!))
+                        {
+                            Interlocked.Increment(ref _version);
+                        }
+
+                        _cache[key] = Trimmed(item!);
                         Changed?.Invoke();
                         break;
                     case WatchEventType.Deleted:
                         _cache.TryRemove(Key(item!), out _);
+                        Interlocked.Increment(ref _version);
                         Changed?.Invoke();
                         break;
                 }
@@ -132,6 +151,13 @@ public sealed class Informer<T>(string name, IListWatch<T> source, ILogger logge
         }
 
         return rv;
+    }
+
+    /// <summary>The object without its managedFields: server-side apply's bookkeeping, often larger than the object, never read here.</summary>
+    private static T Trimmed(T item)
+    {
+        item.Metadata.ManagedFields = null;
+        return item;
     }
 
     private static string Key(T item) => (item.Metadata.NamespaceProperty ?? string.Empty) + "/" + item.Metadata.Name;

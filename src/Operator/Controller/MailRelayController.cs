@@ -15,7 +15,11 @@ namespace MailRelay.Operator.Controller;
 /// </summary>
 public sealed class MailRelayController(IKubernetes client, OperatorOptions options, ILoggerFactory loggers)
 {
+    private const long CompactAfterBytes = 64L * 1024 * 1024;
+    private static readonly TimeSpan QuietBeforeCompaction = TimeSpan.FromSeconds(5);
     private readonly ILogger _logger = loggers.CreateLogger<MailRelayController>();
+    private long _sinceCompaction;
+    private int _compactGeneration;
 
     /// <summary>True once the first reconcile after the caches synced finished.</summary>
     public bool Ready { get; private set; }
@@ -24,7 +28,11 @@ public sealed class MailRelayController(IKubernetes client, OperatorOptions opti
     public async Task RunAsync(CancellationToken ct)
     {
         var queue = new CoalescingQueue();
-        var routes = new Informer<MailRoute>("mailroutes", new CustomResourceListWatch<MailRoute>(client, "mailroutes"), _logger, options.WatchTimeout);
+        // A status-only update (the operator's own, mostly) does not change the table: only a new generation, an add or a delete does.
+        var routes = new Informer<MailRoute>("mailroutes", new CustomResourceListWatch<MailRoute>(client, "mailroutes"), _logger, options.WatchTimeout)
+        {
+            Significant = (old, now) => old.Metadata.Generation != now.Metadata.Generation,
+        };
         var credentials = new Informer<RelayCredential>("relaycredentials", new CustomResourceListWatch<RelayCredential>(client, "relaycredentials"), _logger, options.WatchTimeout);
         using var secrets = new SecretWatchSet(client, queue.Add, _logger);
         var tenancy = new TenancyInformers(client, options, _logger);
@@ -73,9 +81,11 @@ public sealed class MailRelayController(IKubernetes client, OperatorOptions opti
                 }
 
                 var watch = Stopwatch.StartNew();
+                var allocated = GC.GetTotalAllocatedBytes();
                 try
                 {
-                    var result = await reconciler.ReconcileAsync(tenancy.Complete(routes.Items, credentials.Items, secrets.Secrets) with { IdentitySecrets = identitySecrets.Items }, ct);
+                    var routesVersion = routes.Version;
+                    var result = await reconciler.ReconcileAsync(tenancy.Complete(routes.Items, credentials.Items, secrets.Secrets) with { IdentitySecrets = identitySecrets.Items }, ct, () => routes.Version != routesVersion);
                     OperatorMetrics.Reconciles.WithLabels("success").Inc();
                     failures = 0;
                     Ready = true;
@@ -95,6 +105,12 @@ public sealed class MailRelayController(IKubernetes client, OperatorOptions opti
                 finally
                 {
                     OperatorMetrics.ReconcileDuration.Observe(watch.Elapsed.TotalSeconds);
+                    _sinceCompaction += GC.GetTotalAllocatedBytes() - allocated;
+                }
+
+                if (_sinceCompaction > CompactAfterBytes)
+                {
+                    CompactWhenQuiet(queue, ct);
                 }
             }
         }
@@ -104,6 +120,25 @@ public sealed class MailRelayController(IKubernetes client, OperatorOptions opti
 
         Ready = false;
         await informers.ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// After a burst (a large apply: many reconciles of many routes, tens of MB of tables and lists each),
+    /// the heap keeps the garbage's pages until the next collection, which an idle operator never makes.
+    /// Once no reconcile has been asked for 5 s, one aggressive, compacting collection returns them:
+    /// the operator's RSS then reflects what it caches (issue 11, B8).
+    /// </summary>
+    private void CompactWhenQuiet(CoalescingQueue queue, CancellationToken ct)
+    {
+        _sinceCompaction = 0;
+        var generation = ++_compactGeneration;
+        _ = Task.Delay(QuietBeforeCompaction, ct).ContinueWith(t =>
+        {
+            if (!t.IsCanceled && generation == Volatile.Read(ref _compactGeneration) && !queue.Pending)
+            {
+                GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            }
+        }, TaskScheduler.Default);
     }
 
     private static string Describe(Exception e) => e is k8s.Autorest.HttpOperationException h

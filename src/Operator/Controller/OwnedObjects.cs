@@ -16,15 +16,15 @@ public sealed class OwnedObjects(IKubernetes client, OperatorOptions options)
     /// <summary>The pod-template annotation that rolls the relay.</summary>
     public const string ConfigHashAnnotation = "mailrelay.io/config-hash";
 
-    /// <summary>The ConfigMap with <c>routes.yaml</c>.</summary>
-    public OwnedObject<V1ConfigMap> ConfigMap(DesiredRelayConfig desired)
+    /// <summary>The ConfigMap with <c>routes.yaml</c> (the table, or the manifest of its parts: <see cref="RoutesConfigMaps"/>).</summary>
+    public OwnedObject<V1ConfigMap> ConfigMap(V1ConfigMap wanted)
     {
         var (name, ns) = (options.ConfigMapName, options.Namespace);
-        var wanted = RenderOutput.ConfigMap(desired, name, ns);
+        var routesYaml = wanted.Data["routes.yaml"];
         return new(
             "ConfigMap",
             async ct => await client.CoreV1.ReadNamespacedConfigMapAsync(name, ns, cancellationToken: ct),
-            existing => HasRoutes(existing, desired.RoutesYaml),
+            existing => HasRoutes(existing, routesYaml),
             ct => client.CoreV1.CreateNamespacedConfigMapAsync(wanted, ns, cancellationToken: ct),
             (existing, ct) =>
             {

@@ -7,7 +7,7 @@ namespace MailRelay.Operator.DesiredState;
 /// Accepted and Ready are the verdicts; Programmed is True once an accepted route is in the
 /// config the relay workload carries (reason Held for a route programmed with the hold action: not
 /// accepted for want of its credential, yet in the table), False while the workload does not exist or
-/// the route is not accepted and not held.
+/// the route is not accepted and not held; False (TableNotWritten) when the table could not be written.
 /// </summary>
 public static class StatusPolicy
 {
@@ -38,6 +38,9 @@ public static class StatusPolicy
             ? new DesiredCondition(ConditionTypes.Programmed, false, ConditionReasons.NotAccepted, "the route is not accepted")
             : !workload.Exists
                 ? new DesiredCondition(ConditionTypes.Programmed, false, ConditionReasons.RelayWorkloadNotFound, $"{workloadRef} does not exist in {workload.Namespace}")
+                : workload.TableError is { } tableError
+                    ? new DesiredCondition(ConditionTypes.Programmed, false, ConditionReasons.TableNotWritten,
+                        $"the routing table could not be written ({tableError}); {workloadRef} keeps the last good table{(workload.CarriedHash is { } carried ? " (" + carried + ")" : string.Empty)}, without this version of the route")
                 : held
                     ? new DesiredCondition(ConditionTypes.Programmed, true, ConditionReasons.Held, $"held in relay config {configHash}, carried by {workloadRef}: its mail is accepted and queued until the credential is back")
                     : new DesiredCondition(ConditionTypes.Programmed, true, ConditionReasons.Programmed, $"in relay config {configHash}, carried by {workloadRef}");

@@ -53,6 +53,12 @@ public static class ConditionReasons
     /// </summary>
     public const string Held = "Held";
 
+    /// <summary>
+    /// Programmed=False: the routing table with this route could not be written (too large for
+    /// --routes-max-parts, or the API server refused it); the relay keeps the last good table.
+    /// </summary>
+    public const string TableNotWritten = "TableNotWritten";
+
     /// <summary>Programmed=False because Accepted is False.</summary>
     public const string NotAccepted = "NotAccepted";
 

@@ -12,14 +12,11 @@ namespace MailRelay.Operator.Render;
 /// </summary>
 public static class RenderOutput
 {
-    /// <summary>The ConfigMap the operator writes.</summary>
-    public static V1ConfigMap ConfigMap(DesiredRelayConfig desired, string name, string @namespace) => new()
-    {
-        ApiVersion = "v1",
-        Kind = "ConfigMap",
-        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = @namespace, Labels = ManagedBy() },
-        Data = new Dictionary<string, string> { ["routes.yaml"] = desired.RoutesYaml },
-    };
+    /// <summary>The operator's default <c>--routes-max-parts</c>.</summary>
+    public static readonly int DefaultMaxParts = int.Parse(Cli.OperatorCommandLine.Default("--routes-max-parts")!, System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The ConfigMap the operator writes for a table that fits in one (larger ones: <see cref="RoutesConfigMaps"/>).</summary>
+    public static V1ConfigMap ConfigMap(DesiredRelayConfig desired, string name, string @namespace) => RoutesConfigMaps.For(desired, name, @namespace, 0).Main;
 
     /// <summary>The Secret the operator writes.</summary>
     public static V1Secret Secret(DesiredRelayConfig desired, string name, string @namespace) => new()
@@ -31,10 +28,20 @@ public static class RenderOutput
         Data = desired.SecretData.ToDictionary(kv => kv.Key, kv => kv.Value),
     };
 
-    public static string Format(DesiredRelayConfig desired, string configMapName, string secretName, string @namespace, bool showSecrets)
+    public static string Format(DesiredRelayConfig desired, string configMapName, string secretName, string @namespace, bool showSecrets, int? maxParts = null)
     {
         var text = new StringBuilder();
-        text.Append(KubernetesYaml.Serialize(ConfigMap(desired, configMapName, @namespace)).TrimEnd()).Append("\n---\n");
+        var routes = RoutesConfigMaps.For(desired, configMapName, @namespace, maxParts ?? DefaultMaxParts);
+        if (routes.Error is { } error)
+        {
+            text.Append("# error: ").Append(error).Append(": the operator reports TableNotWritten and keeps the last good table\n");
+        }
+
+        foreach (var configMap in routes.Parts.Prepend(routes.Main))
+        {
+            text.Append(KubernetesYaml.Serialize(configMap).TrimEnd()).Append("\n---\n");
+        }
+
         if (showSecrets)
         {
             text.Append(KubernetesYaml.Serialize(Secret(desired, secretName, @namespace)).TrimEnd()).Append('\n');

@@ -44,16 +44,31 @@ public sealed class RelayConfigStore(RelayOptions options, ILogger<RelayConfigSt
                 return Fail($"cannot read the routing table '{options.RoutesFile}' or credentials '{options.CredentialsDir}': {e.GetType().Name}: {e.Message}");
             }
 
+            // A split table's manifest names the whole table's sha256: its version is known before the parts are read.
             var version = RelayConfigLoader.VersionOf(routesText, credentials);
             if (version == _lastSeen)
             {
                 return false;
             }
 
+            if (RoutingTableParts.IsManifest(routesText))
+            {
+                try
+                {
+                    routesText = RelayConfigLoader.JoinParts(options.RoutesFile, routesText);
+                }
+                catch (RoutingTablePartsException e)
+                {
+                    // Counted as a failed reload (once per distinct error); not remembered as seen: retried at the
+                    // next change or poll, when the volume is whole again. The last good table stays in force.
+                    return Fail($"the split routing table '{options.RoutesFile}' does not join: {e.Message}");
+                }
+            }
+
             _lastSeen = version;
             try
             {
-                var config = RelayConfigLoader.Build(routesText, credentials, options.DefaultAction);
+                var config = RelayConfigLoader.Build(routesText, credentials, options.DefaultAction, version);
                 Volatile.Write(ref _current, config);
                 LastError = null;
                 RelayMetrics.ConfigReloads.WithLabels("success").Inc();

@@ -157,6 +157,40 @@ public sealed class KubeHelpers(ControlPlane cluster)
         }
     }
 
+    /// <summary>The whole routing table the operator wrote: routes.yaml, or joined from its parts when routes.yaml is a manifest.</summary>
+    public async Task<string?> RoutesTableAsync(string @namespace)
+    {
+        var text = await RoutesYamlAsync(@namespace);
+        if (text is null || !MailRelay.Contracts.RoutingTable.RoutingTableParts.IsManifest(text))
+        {
+            return text;
+        }
+
+        var files = await RoutesVolumeAsync(@namespace);
+        return MailRelay.Contracts.RoutingTable.RoutingTableParts.Join(text, file => files.TryGetValue(file, out var bytes) ? bytes : throw new FileNotFoundException(file));
+    }
+
+    /// <summary>What the relay's projected routes volume holds: the keys of mail-relay-routes and of every part mail-relay-routes-N.</summary>
+    public async Task<Dictionary<string, byte[]>> RoutesVolumeAsync(string @namespace)
+    {
+        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var cm in (await Client.CoreV1.ListNamespacedConfigMapAsync(@namespace)).Items
+                     .Where(c => c.Metadata.Name == "mail-relay-routes" || c.Metadata.Name.StartsWith("mail-relay-routes-", StringComparison.Ordinal)))
+        {
+            foreach (var (key, value) in cm.Data ?? new Dictionary<string, string>())
+            {
+                files[key] = System.Text.Encoding.UTF8.GetBytes(value);
+            }
+
+            foreach (var (key, value) in cm.BinaryData ?? new Dictionary<string, byte[]>())
+            {
+                files[key] = value;
+            }
+        }
+
+        return files;
+    }
+
     public async Task<IDictionary<string, byte[]>?> RelaySecretAsync(string @namespace)
     {
         try
