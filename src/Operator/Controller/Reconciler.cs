@@ -75,7 +75,7 @@ public sealed partial class Reconciler(IKubernetes client, OperatorOptions optio
 
         // Last, so that a failure here (retried with backoff) never holds up routing and statuses.
         // The Secrets made for the relay in this namespace go with its workload (garbage collection).
-        var owner = workloadExists ? await RelayOwner.ReadAsync(client, options, ct) : null;
+        var owner = workload.Exists ? await RelayOwner.ReadAsync(client, options, ct) : null;
         _identities ??= new IdentityWriter(client, options, _writer, logger);
         var tls = await new CertificateWriter(client, options, _writer, logger).ApplyAsync(owner, ct);
         await RecordTlsWarningsAsync(tls.Warnings, ct);
