@@ -2,7 +2,7 @@
 # Builds the operator, relay and pause images without Docker, for the real-cluster tests: the
 # same images as src/{Operator,Relay}/Dockerfile describe for users' CI.
 #   base    debootstrap --variant=minbase bookworm + libssl3 + ca-certificates, from this machine's
-#           own Debian mirror (cached as a tar, keyed by this script and the mirror)
+#           own Debian mirror (cached as a tar, keyed by the mirror and the packages: root_tar)
 #   apps    self-contained `dotnet publish` (linux-x64, invariant globalization) of a copy of src/
 #   pause   a static program (scripts/images/pause.c) alone in its image
 #   client  (tests only) debootstrap minbase + swaks + Net::SSLeay: the app pod of the real-cluster
@@ -66,47 +66,40 @@ if [ -z "$mirror" ]; then
   echo "error: cannot tell this machine's Debian mirror (apt-get --print-uris download base-files)" >&2
   exit 1
 fi
+# root_tar NAME PACKAGES: a debootstrap --variant=minbase bookworm root with PACKAGES (comma-separated),
+# without package caches, lists and documentation, with the user 10001, cached as $cache/image-NAME.tar.
+# Keyed by the mirror, the packages and root_recipe (raise it when this function changes): editing the
+# rest of this script does not rebuild the roots.
+root_recipe=2
+root_tar() {
+  local name=$1 packages=$2 tar="$cache/image-$1.tar" key dir="$work/root-$1"
+  key=$(printf '%s\n' "$root_recipe" "$mirror" "$packages" | sha256sum | cut -d' ' -f1)
+  if [ "$(cat "$tar.key" 2>/dev/null)" = "$key" ] && [ -f "$tar" ]; then
+    return 0
+  fi
+  log "debootstrap --variant=minbase bookworm with $packages ($name; a few minutes)"
+  rm -rf "$dir"
+  if ! debootstrap --variant=minbase --include="$packages" bookworm "$dir" "$mirror" > "$work/debootstrap-$name.log" 2>&1; then
+    tail -n 20 "$work/debootstrap-$name.log" >&2
+    echo "error: debootstrap of $name failed (log: $work/debootstrap-$name.log)" >&2
+    exit 1
+  fi
+  rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/* \
+    "$dir"/usr/share/doc/* "$dir"/usr/share/man/* "$dir"/usr/share/info/*
+  echo 'mailrelay:x:10001:10001:mail relay:/nonexistent:/usr/sbin/nologin' >> "$dir/etc/passwd"
+  echo 'mailrelay:x:10001:' >> "$dir/etc/group"
+  tar -C "$dir" --numeric-owner -cf "$tar.tmp" .
+  mv "$tar.tmp" "$tar"
+  echo "$key" > "$tar.key"
+  rm -rf "$dir"
+}
+# The programs' root: what .NET needs (TLS, trust anchors).
+root_tar base libssl3,ca-certificates
 base="$cache/image-base.tar"
-base_key=$(printf '%s\n' "$recipe" "$mirror" | sha256sum | cut -d' ' -f1)
-if [ "$(cat "$base.key" 2>/dev/null)" != "$base_key" ] || [ ! -f "$base" ]; then
-  log "debootstrap --variant=minbase bookworm with libssl3 and ca-certificates (a few minutes)"
-  rm -rf "$work/base"
-  if ! debootstrap --variant=minbase --include=libssl3,ca-certificates bookworm "$work/base" "$mirror" > "$work/debootstrap.log" 2>&1; then
-    tail -n 20 "$work/debootstrap.log" >&2
-    echo "error: debootstrap failed (log: $work/debootstrap.log)" >&2
-    exit 1
-  fi
-  # Nothing the programs need: package caches, lists, documentation.
-  rm -rf "$work/base"/var/cache/apt/archives/*.deb "$work/base"/var/lib/apt/lists/* \
-    "$work/base"/usr/share/doc/* "$work/base"/usr/share/man/* "$work/base"/usr/share/info/*
-  echo 'mailrelay:x:10001:10001:mail relay:/nonexistent:/usr/sbin/nologin' >> "$work/base/etc/passwd"
-  echo 'mailrelay:x:10001:' >> "$work/base/etc/group"
-  tar -C "$work/base" --numeric-owner -cf "$base.tmp" .
-  mv "$base.tmp" "$base"
-  echo "$base_key" > "$base.key"
-  rm -rf "$work/base"
-fi
-
-# The test client's root file system: swaks with TLS (Net::SSLeay; debootstrap does not resolve its
-# virtual dependency perl-openssl-abi-3, so perl-openssl-defaults, which provides it, is named), nothing of ours.
+# The test client's root: swaks with TLS (Net::SSLeay; debootstrap does not resolve its virtual
+# dependency perl-openssl-abi-3, so perl-openssl-defaults, which provides it, is named), nothing of ours.
+root_tar client swaks,libnet-ssleay-perl,perl-openssl-defaults,ca-certificates
 client_base="$cache/image-client.tar"
-if [ "$(cat "$client_base.key" 2>/dev/null)" != "$base_key" ] || [ ! -f "$client_base" ]; then
-  log "debootstrap --variant=minbase bookworm with swaks and libnet-ssleay-perl (the test client)"
-  rm -rf "$work/client"
-  if ! debootstrap --variant=minbase --include=swaks,libnet-ssleay-perl,perl-openssl-defaults,ca-certificates bookworm "$work/client" "$mirror" > "$work/debootstrap-client.log" 2>&1; then
-    tail -n 20 "$work/debootstrap-client.log" >&2
-    echo "error: debootstrap of the test client failed (log: $work/debootstrap-client.log)" >&2
-    exit 1
-  fi
-  rm -rf "$work/client"/var/cache/apt/archives/*.deb "$work/client"/var/lib/apt/lists/* \
-    "$work/client"/usr/share/doc/* "$work/client"/usr/share/man/* "$work/client"/usr/share/info/*
-  echo 'mailrelay:x:10001:10001:mail relay:/nonexistent:/usr/sbin/nologin' >> "$work/client/etc/passwd"
-  echo 'mailrelay:x:10001:' >> "$work/client/etc/group"
-  tar -C "$work/client" --numeric-owner -cf "$client_base.tmp" .
-  mv "$client_base.tmp" "$client_base"
-  echo "$base_key" > "$client_base.key"
-  rm -rf "$work/client"
-fi
 
 # 2. The programs: a self-contained publish of a copy of src/ (the work tree's obj/ stays untouched).
 log "dotnet publish (self-contained, linux-x64)"
