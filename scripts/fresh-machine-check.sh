@@ -12,8 +12,8 @@
 #                                       [--setup-only] [--rebuild-base]
 #
 #   --commit REV            the commit to clone (default: HEAD of the repository holding this script)
-#   --reuse-control-plane   bind-mount this machine's ~/.cache/mailrelay/k8s-1.20.2 read-only
-#                           (shorter reruns; the real check is cold, without it)
+#   --reuse-control-plane   bind-mount this machine's ~/.cache/mailrelay/k8s-1.20.2 and
+#                           k8s-1.20.2-node read-only (shorter reruns; the real check is cold, without it)
 #   --out DIR               where the log, TRX files and failure messages are copied (default /tmp/fresh-check)
 #   --setup-only            prepare the root and stop before scripts/test.sh (checks the set-up itself)
 #   --rebuild-base          rebuild the cached base root file system
@@ -277,6 +277,9 @@ ro_bind() { # ro_bind SOURCE TARGET
   mount_at "$2" --bind "$1" || return 1
   mount -o remount,bind,ro "$2"
 }
+# / is a mount point on a real machine; buildah (the images) makes it private, which fails with
+# EINVAL on a plain directory: the root is bound onto itself first.
+mount_at "$root" --bind "$root"
 mount_at "$root/proc" -t proc proc
 # /sys with everything mounted below it (the cgroup hierarchies kubelet, containerd and runc use in the
 # real-cluster test); the clean-up unmounts what lies below first.
@@ -297,6 +300,10 @@ if [ "$reuse_control_plane" = 1 ]; then
   fi
   log "reusing this machine's control plane (read-only): $cache/k8s-1.20.2"
   ro_bind "$cache/k8s-1.20.2" "$root/root/.cache/mailrelay/k8s-1.20.2"
+  if [ -d "$cache/k8s-1.20.2-node/bin" ]; then
+    log "reusing this machine's node build (read-only): $cache/k8s-1.20.2-node"
+    ro_bind "$cache/k8s-1.20.2-node" "$root/root/.cache/mailrelay/k8s-1.20.2-node"
+  fi
 fi
 
 log "cloning $repo at $commit into /root/src"
