@@ -45,6 +45,7 @@ cluster_packages=(
   containernetworking-plugins # CNI bridge, host-local, loopback, portmap
   iptables           # kube-proxy (iptables mode) and the pod network's FORWARD drop
   socat              # forwards the advertised API server address to the loopback API server
+  curl               # readiness checks of the API server (real-cluster.sh) and the operator (bench/operator-scale)
   conntrack          # kube-proxy
   iproute2           # the pod bridge (ip link/addr)
   procps             # sysctl (forwarding, bridge netfilter)

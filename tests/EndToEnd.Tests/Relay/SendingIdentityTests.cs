@@ -87,7 +87,7 @@ public sealed class SendingIdentityTests : IDisposable
     public async Task A_renewed_certificate_file_is_used_by_the_next_STARTTLS_without_a_restart()
     {
         var (relay, _) = await StartAsync();
-        Assert.Equal("CN=relay-ca", await ServedIssuerAsync(relay));
+        Assert.Equal("CN=relay-ca test CA", await ServedIssuerAsync(relay));
 
         var renewed = new TestCertificates(_dir, "renewed-ca").Issue("renewed", ["127.0.0.1"], ["relay.test"]);
         foreach (var (from, to) in new[] { (renewed.Key, CertFiles.Key), (renewed.Cert, CertFiles.Cert) })
@@ -96,7 +96,7 @@ public sealed class SendingIdentityTests : IDisposable
             File.Move(to + ".tmp", to, overwrite: true);
         }
 
-        await Eventually.UntilAsync<string>("the renewed certificate served", () => ServedIssuerAsync(relay), issuer => issuer == "CN=renewed-ca", context: () => relay.Log);
+        await Eventually.UntilAsync<string>("the renewed certificate served", () => ServedIssuerAsync(relay), issuer => issuer == "CN=renewed-ca test CA", context: () => relay.Log);
         Assert.Contains("Loaded a new TLS certificate: CN=renewed", relay.Log);
         Assert.Equal(0, (await SendAsAsync(relay, "shop", ShopPassword, "a@example.com", "after-renewal")).ExitCode);
     }
