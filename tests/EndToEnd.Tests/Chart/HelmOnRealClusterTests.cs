@@ -130,14 +130,23 @@ public sealed class HelmOnRealClusterTests(RealCluster cluster) : IClassFixture<
         Assert.True(first[0].Envelope.GetProperty("tls").GetBoolean());
         Assert.Contains("first message through the relay pod", Encoding.UTF8.GetString(first[0].Data));
 
-        // The test message exactly as helm install's NOTES print it (the relay image's send verb with shop's
-        // identity mounted); only hostAliases is added, for this cluster has no DNS to resolve the Secret's host.
-        var command = notes.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("kubectl -n shop run smtp-test ", StringComparison.Ordinal));
+        // The test message exactly as helm install's NOTES print it: run the relay image's send verb with shop's
+        // identity mounted, wait for the pod, read its log, delete it. Only hostAliases is added to the run line,
+        // for this cluster has no DNS to resolve the Secret's host.
+        var lines = notes.Split('\n').Select(l => l.Trim()).ToList();
+        var run = lines.FindIndex(l => l.StartsWith("kubectl -n shop run smtp-test ", StringComparison.Ordinal));
+        Assert.True(run >= 0, notes);
+        var steps = lines.Skip(run).Take(4).ToList();
+        Assert.Equal(["kubectl -n shop run", "kubectl -n shop wait", "kubectl -n shop logs", "kubectl -n shop delete"], steps.Select(l => string.Join(' ', l.Split(' ').Take(4))));
         var host = Encoding.UTF8.GetString((await Kube.CoreV1.ReadNamespacedSecretAsync("mail-relay-smtp", Shop)).Data["host"]);
-        Assert.Contains("{\"spec\": {", command);
-        command = command.Replace("{\"spec\": {", $"{{\"spec\": {{\"hostAliases\": [{{\"ip\": \"{service.Spec.ClusterIP}\", \"hostnames\": [\"{host}\"]}}], ", StringComparison.Ordinal);
-        var fromNotes = await cluster.ToolAsync("bash", ["-c", command], null);
-        Assert.Contains("sent as shop to " + host, fromNotes.Stdout + fromNotes.Stderr);
+        Assert.Contains("{\"spec\": {", steps[0]);
+        steps[0] = steps[0].Replace("{\"spec\": {", $"{{\"spec\": {{\"hostAliases\": [{{\"ip\": \"{service.Spec.ClusterIP}\", \"hostnames\": [\"{host}\"]}}], ", StringComparison.Ordinal);
+        await cluster.ToolAsync("bash", ["-c", steps[0]], null);
+        await cluster.ToolAsync("bash", ["-c", steps[1]], null);
+        var sendLog = await cluster.ToolAsync("bash", ["-c", steps[2]], null);
+        Assert.Contains("sent as shop to " + host, sendLog.Stdout);
+        Assert.Contains("AUTH PLAIN ********", sendLog.Stdout);
+        await cluster.ToolAsync("bash", ["-c", steps[3]], null);
         var both = await Eventually.UntilAsync("the NOTES' test message at the upstream", () => _upstream.Messages(), m => m.Count == 2, Slow, () => _upstream.Log + cluster.Logs());
         Assert.Contains("mailrelay test message", Encoding.UTF8.GetString(both[1].Data));
 
