@@ -49,14 +49,7 @@ rss1=$(awk '/VmRSS/ {print $2}' "/proc/$relay_pid/status")
 per_conn=$(python3 -c "print(f'{($rss1 - $rss0) / max(1, $held):.1f}')")
 echo "relay RSS $((rss0 / 1024)) MiB before, $((rss1 / 1024)) MiB with $held idle sessions: $per_conn KiB each"
 
-python3 bench/lib/probe.py send 127.0.0.1 "$relay_port" "$probes" "$interval" "$work/acks" 0
-wait_count "wc -l < $work/arrivals" "$((probes + 5))" 120
-/usr/sbin/smtp-source -s "$s" -m "$load" -l "$bytes" -f load@bench.test -t rcpt@bench.example "127.0.0.1:$relay_port" &
-load_pid=$!
-sleep 1
-python3 bench/lib/probe.py send 127.0.0.1 "$relay_port" "$probes" "$interval" "$work/acks" "$loaded_from"
-wait "$load_pid"
-wait_count "wc -l < $work/arrivals" "$((2 * probes + 5))" 600
+probes_idle_then_loaded "$relay_port" "$work/acks" "$work/arrivals"
 still=$(ss -Htn state established "( dport = :$relay_port )" | wc -l)
 
 read -r i50 i99 _ _ < <(python3 bench/lib/probe.py report "$work/acks" "$work/arrivals" 0 "$loaded_from")

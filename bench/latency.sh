@@ -20,17 +20,10 @@ loaded_from=1000000 # probe numbers under load start here
 
 # run_probes NAME PORT: idle probes, then probes under load; results in $work/NAME.{acks,arrivals}
 run_probes() {
-  local name=$1 port=$2 load_pid
+  local name=$1 port=$2
   # 5 unreported warm-up probes first: each system's first delivery opens its connection
   python3 bench/lib/probe.py send 127.0.0.1 "$port" 5 "$interval" "$work/$name.acks" "$((3 * loaded_from))"
-  python3 bench/lib/probe.py send 127.0.0.1 "$port" "$probes" "$interval" "$work/$name.acks" 0
-  wait_count "wc -l < $work/$name.arrivals" "$((probes + 5))" 120
-  /usr/sbin/smtp-source -s "$s" -m "$load" -l "$bytes" -f load@bench.test -t rcpt@bench.example "127.0.0.1:$port" &
-  load_pid=$!
-  sleep 1
-  python3 bench/lib/probe.py send 127.0.0.1 "$port" "$probes" "$interval" "$work/$name.acks" "$loaded_from"
-  wait "$load_pid"
-  wait_count "wc -l < $work/$name.arrivals" "$((2 * probes + 5))" 600
+  probes_idle_then_loaded "$port" "$work/$name.acks" "$work/$name.arrivals"
 }
 start_sinks() { # NAME: smtp-sink for the load, latency_sink.py for the probes
   load_sink=$(free_port); probe_sink=$(free_port)

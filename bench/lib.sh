@@ -142,6 +142,21 @@ start_relay() {
   wait_listening "127.0.0.1:$port"
 }
 
+# probes_idle_then_loaded PORT ACKS ARRIVALS: $probes latency probes (bench/lib/probe.py, one every
+# $interval ms) alone, then as many while smtp-source sends $load messages of $bytes over $s sessions
+# (numbered from $loaded_from); waits until ARRIVALS counts 5 warm-up probes + both rounds. B2 and B5.
+probes_idle_then_loaded() {
+  local port=$1 acks=$2 arrivals=$3 load_pid
+  python3 bench/lib/probe.py send 127.0.0.1 "$port" "$probes" "$interval" "$acks" 0
+  wait_count "wc -l < $arrivals" "$((probes + 5))" 120
+  /usr/sbin/smtp-source -s "$s" -m "$load" -l "$bytes" -f load@bench.test -t rcpt@bench.example "127.0.0.1:$port" &
+  load_pid=$!
+  sleep 1
+  python3 bench/lib/probe.py send 127.0.0.1 "$port" "$probes" "$interval" "$acks" "$loaded_from"
+  wait "$load_pid"
+  wait_count "wc -l < $arrivals" "$((2 * probes + 5))" 600
+}
+
 benchrow() { # B WHAT FIGURE TARGET MET COMMAND
   printf 'BENCHROW | %s | %s | %s | %s | %s | %s |\n' "$@"
 }
