@@ -25,12 +25,7 @@ start_smtp_sink "127.0.0.3:$load_sink" "$work/sink.count"
 bench_bg /usr/bin/python3 bench/lib/latency_sink.py --host 127.0.0.4 --port "$probe_sink" --out "$work/arrivals" >/dev/null
 wait_listening "127.0.0.4:$probe_sink"
 touch "$work/arrivals"
-write_routes "$work/relay" "  - name: bench/probes
-    senders: [probe.test]
-    relay: {host: 127.0.0.4, port: $probe_sink, tls: None}
-  - name: bench/all-via-smarthost
-    senders: [\"*\"]
-    relay: {host: 127.0.0.3, port: $load_sink, tls: None}"
+write_probe_routes "$work/relay"
 relay_port=$(free_port)
 start_relay "$work/relay" "$relay_port" --delivery-concurrency "$s" --destination-concurrency "$s" \
   --max-connections "$((idle + s + 100))" --max-connections-per-client "$((idle + s + 100))"

@@ -38,12 +38,7 @@ echo "$probes probes every $interval ms, idle and under $load×$bytes B over $s 
 
 # --- relay
 start_sinks relay
-write_routes "$work/relay" "  - name: bench/probes
-    senders: [probe.test]
-    relay: {host: 127.0.0.4, port: $probe_sink, tls: None}
-  - name: bench/all-via-smarthost
-    senders: [\"*\"]
-    relay: {host: 127.0.0.3, port: $load_sink, tls: None}"
+write_probe_routes "$work/relay"
 relay_port=$(free_port)
 start_relay "$work/relay" "$relay_port" --delivery-concurrency "$s" --destination-concurrency "$s"
 run_probes relay "$relay_port"

@@ -142,6 +142,17 @@ start_relay() {
   wait_listening "127.0.0.1:$port"
 }
 
+# write_probe_routes DIR: the relay's table for B2/B5: the probes' sender domain to the latency sink
+# (127.0.0.4:$probe_sink), everything else to the load sink (127.0.0.3:$load_sink).
+write_probe_routes() {
+  write_routes "$1" "  - name: bench/probes
+    senders: [probe.test]
+    relay: {host: 127.0.0.4, port: $probe_sink, tls: None}
+  - name: bench/all-via-smarthost
+    senders: [\"*\"]
+    relay: {host: 127.0.0.3, port: $load_sink, tls: None}"
+}
+
 # probes_idle_then_loaded PORT ACKS ARRIVALS: $probes latency probes (bench/lib/probe.py, one every
 # $interval ms) alone, then as many while smtp-source sends $load messages of $bytes over $s sessions
 # (numbered from $loaded_from); waits until ARRIVALS counts 5 warm-up probes + both rounds. B2 and B5.
