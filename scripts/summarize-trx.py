@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Totals every TRX file under a directory and prints 'N passed, N failed, N skipped'.
 
+Each failed test is named first (with the first lines of its message), so the end of a CI log says
+which test failed even when only its last lines are kept.
+
 Exit code: 0 when nothing failed and at least one test passed, 1 otherwise.
 """
 import glob, os, sys
@@ -8,9 +11,16 @@ import xml.etree.ElementTree as ET
 
 ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
 passed = failed = skipped = 0
+failures = []
 files = sorted(glob.glob(os.path.join(sys.argv[1], "**", "*.trx"), recursive=True))
 for path in files:
-    counters = ET.parse(path).getroot().find("t:ResultSummary/t:Counters", ns)
+    root = ET.parse(path).getroot()
+    for result in root.iter(f"{{{ns['t']}}}UnitTestResult"):
+        if result.get("outcome") in ("Failed", "Error", "Timeout", "Aborted"):
+            message = result.find("t:Output/t:ErrorInfo/t:Message", ns)
+            text = (message.text or "").strip().splitlines() if message is not None else []
+            failures.append((result.get("testName"), result.get("duration"), text[:3]))
+    counters = root.find("t:ResultSummary/t:Counters", ns)
     if counters is None:
         continue
     c = {k: int(v) for k, v in counters.attrib.items()}
@@ -20,5 +30,9 @@ for path in files:
 expected = int(sys.argv[2]) if len(sys.argv) > 2 else len(files)
 if len(files) < expected:
     failed += expected - len(files)  # a test project that produced no results counts as a failure
+for name, duration, lines in failures:
+    print(f"FAILED {name} ({duration})")
+    for line in lines:
+        print(f"    {line[:300]}")
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 sys.exit(0 if failed == 0 and passed > 0 else 1)
