@@ -19,6 +19,12 @@
 #     Service's endpoint), where socat forwards to it: pods reach it through that Service.
 #     Test peers for pods listen on 10.213.0.1 too; so does the kubelet (the node's InternalIP:
 #     a loopback node IP leaves the node without addresses, and `kubectl logs` cannot reach it).
+# One at a time per network namespace: the bridge, the sysctls, kube-proxy's KUBE-* chains and the
+# system paths are the machine's, so `up` waits (up to MAILRELAY_CLUSTER_LOCK_WAIT seconds, 1200)
+# until it can bind the abstract socket @MAILRELAY_CLUSTER_LOCK (mailrelay-real-cluster), held by a
+# process of its own until `down`: two test runs at once (two CI clones, one of them in a chroot)
+# queue instead of tearing down each other's cluster. Abstract sockets belong to the network
+# namespace, like the bridge: no lock file a chroot or a private /run could hide.
 # Images: DIR/images/*.oci.tar (scripts/build-images.sh) are imported with `ctr -n k8s.io`.
 # Requires root and the Debian packages containerd runc containernetworking-plugins iptables socat
 # conntrack etcd-server (scripts/install-test-deps.sh all).
@@ -48,6 +54,9 @@ token=mailrelay-cluster-admin-token
 system_paths=(/var/log/pods /var/log/containers /run/containerd /var/lib/cni /run/netns /var/run/netns /etc/cni
   /var/lib/kubelet /var/lib/dockershim /run/runc /var/lib/containerd /opt/cni /etc/kubernetes)
 
+lock="${MAILRELAY_CLUSTER_LOCK:-mailrelay-real-cluster}"
+lock_wait="${MAILRELAY_CLUSTER_LOCK_WAIT:-1200}"
+
 log() { printf '[real-cluster] %s\n' "$*"; }
 
 # A free TCP port on 127.0.0.1 (bound by the kernel, released, used at once by the component).
@@ -60,6 +69,36 @@ start() {
   mkdir -p "$dir/logs"
   setsid "$@" > "$dir/logs/$name.log" 2>&1 < /dev/null &
   echo "$! $name" >> "$dir/pids"
+}
+
+# Binds @$lock in a process of its own (DIR/lock-holder); waits while another holds it.
+hold_cluster_lock() {
+  local deadline=$((SECONDS + lock_wait)) said="" pid i
+  while :; do
+    rm -f "$dir/lock.out"
+    setsid python3 -c 'import signal, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind("\0" + sys.argv[1])
+print("held", flush=True)
+signal.pause()' "$lock" > "$dir/lock.out" 2>/dev/null < /dev/null &
+    pid=$!
+    for ((i = 0; i < 100; i++)); do
+      if grep -qx held "$dir/lock.out" 2>/dev/null; then
+        echo "$pid" > "$dir/lock-holder"
+        return 0
+      fi
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.05
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "error: another real cluster still holds @$lock after $lock_wait s" >&2
+      exit 1
+    fi
+    [ -n "$said" ] || log "another real cluster is up in this network namespace (@$lock); waiting up to $lock_wait s"
+    said=1
+    sleep 1
+  done
 }
 
 wait_for() { # WHAT SECONDS COMMAND...
@@ -84,6 +123,7 @@ up() {
   for t in containerd ctr runc socat conntrack iptables etcd; do
     command -v "$t" >/dev/null || { echo "error: $t not found: bash scripts/install-test-deps.sh all" >&2; exit 1; }
   done
+  hold_cluster_lock
   : > "$dir/system-paths"
   for p in "${system_paths[@]}"; do [ -e "$p" ] || echo "$p" >> "$dir/system-paths"; done
   # A new cluster every time: no state of an earlier one (etcd, containers, volumes).
@@ -254,6 +294,13 @@ ENV
 
 down() {
   local pid name
+  # Only the `up` that took the machine's lock made anything machine-wide (bridge, rules, sysctls,
+  # system paths): a DIR without it (an `up` that waited in vain) has nothing to take down, and
+  # must not take down the cluster that holds the lock.
+  if [ ! -f "$dir/lock-holder" ]; then
+    log "no cluster was up in $dir"
+    return 0
+  fi
   # The pods' logs are kept for a look (DIR/logs/pods), then the pods go: containerd's shims
   # outlive containerd; stop every task of this containerd.
   if [ -d /var/log/pods ] && [ -d "$dir/logs" ]; then cp -r /var/log/pods "$dir/logs/" 2>/dev/null || true; fi
@@ -284,6 +331,8 @@ down() {
   for m in $(awk '{print $5}' /proc/self/mountinfo | grep -E "^($dir|/run/netns|/var/run/netns|/run/containerd)" | sort -r); do
     umount -l "$m" 2>/dev/null || true
   done
+  # The pods' network namespace files (CNI names them cni-*), left when /run/netns was there before.
+  rm -f /run/netns/cni-* /var/run/netns/cni-* 2>/dev/null || true
   # Network: kube-proxy's and kubelet's chains (KUBE-*: only this cluster makes them), our drop,
   # the bridge, the sysctls.
   [ -x "$nodebin/kube-proxy" ] && "$nodebin/kube-proxy" --cleanup >/dev/null 2>&1 || true
@@ -314,6 +363,11 @@ down() {
   rm -f "$dir/pids"
   # The state (etcd, images and containers in containerd's root, volumes); logs/ stays for a look.
   rm -rf "$dir"/{etcd,certs,containerd,cni,kubelet,pv}
+  # Last: the machine's cluster lock, for the next `up` waiting on it.
+  if [ -f "$dir/lock-holder" ]; then
+    kill -KILL "$(cat "$dir/lock-holder")" 2>/dev/null || true
+    rm -f "$dir/lock-holder"
+  fi
   log "cluster down ($dir)"
 }
 

@@ -118,5 +118,5 @@ public sealed class RealCluster : IAsyncLifetime
     }
 
     private Task<(int ExitCode, string Output)> RunScriptAsync(string verb) =>
-        Scripts.ScriptRun.RunAsync(Scripts.ScriptRun.Script("real-cluster.sh"), [verb, Dir], timeout: TimeSpan.FromMinutes(5));
+        Scripts.ScriptRun.RunAsync(Scripts.ScriptRun.Script("real-cluster.sh"), [verb, Dir], timeout: TimeSpan.FromMinutes(25)); // `up` may wait up to 20 min for another run's cluster (the machine's lock)
 }
