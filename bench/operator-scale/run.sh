@@ -159,6 +159,11 @@ PY
   sleep "$IDLE"
   writes1=$(audit_writes); opw1=$(op_writes)
   local rss; rss=$(rss_kib)
+  # MAILRELAY_BENCH_GCDUMP=FILE: the operator's managed heap at this point (dotnet-gcdump, a NuGet tool), for
+  # `dotnet-gcdump report FILE`: what the RSS per route is made of.
+  if [ -n "${MAILRELAY_BENCH_GCDUMP:-}" ]; then
+    "${MAILRELAY_GCDUMP_TOOL:-dotnet-gcdump}" collect -p "$OP_PID" -o "$MAILRELAY_BENCH_GCDUMP" >&2 || true
+  fi
   local per; per=$(python3 -c "print(f'{($rss - $RSS0) / $routes:.2f}')")
   local idle_writes=$((writes1 - writes0)) op_idle=$((opw1 - opw0))
   ROWS_OUT+=("BENCHROW | B8 | API write calls by the operator's user (create/update/patch/delete in the API server's audit log) in ${IDLE} s idle with $routes routes + $secrets unrelated Secrets (operator's own count: $op_idle; resync every 30 s) | $idle_writes | 0 | $([ "$idle_writes" -eq 0 ] && echo yes || echo no) | $COMMAND |")

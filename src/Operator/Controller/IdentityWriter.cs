@@ -72,7 +72,7 @@ public sealed class IdentityWriter(IKubernetes client, OperatorOptions options, 
         var (name, ns) = (options.SmtpSecretName, identity.Namespace);
         if (current is null)
         {
-            var password = NewPassword();
+            var password = GeneratedPassword.New();
             try
             {
                 await client.CoreV1.CreateNamespacedSecretAsync(Build(identity, password), ns, cancellationToken: ct);
@@ -93,7 +93,7 @@ public sealed class IdentityWriter(IKubernetes client, OperatorOptions options, 
         }
 
         var kept = current.Data?.TryGetValue("password", out var bytes) == true && bytes.Length > 0 ? Encoding.UTF8.GetString(bytes) : null;
-        var wanted = Build(identity, kept ?? NewPassword());
+        var wanted = Build(identity, kept ?? GeneratedPassword.New());
         if (current.Metadata.Labels?.TryGetValue(IdentityLabel, out var label) == true && label == "true" && SameData(current.Data, wanted.Data))
         {
             return Encoding.UTF8.GetString(wanted.Data["password"]);
@@ -212,5 +212,4 @@ public sealed class IdentityWriter(IKubernetes client, OperatorOptions options, 
         a is not null && a.Count == b.Count && b.All(kv => a.TryGetValue(kv.Key, out var v) && v.AsSpan().SequenceEqual(kv.Value));
 
     /// <summary>32 random bytes, base64url without padding (43 characters: no character SMTP AUTH or a shell would mangle).</summary>
-    private static string NewPassword() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }
