@@ -162,6 +162,7 @@ PY
   # MAILRELAY_BENCH_GCDUMP=FILE: the operator's managed heap at this point (dotnet-gcdump, a NuGet tool), for
   # `dotnet-gcdump report FILE`: what the RSS per route is made of.
   if [ -n "${MAILRELAY_BENCH_GCDUMP:-}" ]; then
+    cp "/proc/$OP_PID/smaps" "$MAILRELAY_BENCH_GCDUMP.smaps" || true
     "${MAILRELAY_GCDUMP_TOOL:-dotnet-gcdump}" collect -p "$OP_PID" -o "$MAILRELAY_BENCH_GCDUMP" >&2 || true
   fi
   local per; per=$(python3 -c "print(f'{($rss - $RSS0) / $routes:.2f}')")

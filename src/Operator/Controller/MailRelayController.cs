@@ -18,8 +18,7 @@ public sealed class MailRelayController(IKubernetes client, OperatorOptions opti
     private const long CompactAfterBytes = 64L * 1024 * 1024;
     private static readonly TimeSpan QuietBeforeCompaction = TimeSpan.FromSeconds(5);
     private readonly ILogger _logger = loggers.CreateLogger<MailRelayController>();
-    private long _sinceCompaction;
-    private int _compactGeneration;
+    private readonly CompactionSchedule _compaction = new(CompactAfterBytes);
 
     /// <summary>True once the first reconcile after the caches synced finished.</summary>
     public bool Ready { get; private set; }
@@ -105,12 +104,10 @@ public sealed class MailRelayController(IKubernetes client, OperatorOptions opti
                 finally
                 {
                     OperatorMetrics.ReconcileDuration.Observe(watch.Elapsed.TotalSeconds);
-                    _sinceCompaction += GC.GetTotalAllocatedBytes() - allocated;
-                }
-
-                if (_sinceCompaction > CompactAfterBytes)
-                {
-                    CompactWhenQuiet(queue, ct);
+                    if (_compaction.Reconciled(GC.GetTotalAllocatedBytes() - allocated) is { } ticket)
+                    {
+                        CompactWhenQuiet(ticket, queue, ct);
+                    }
                 }
             }
         }
@@ -128,13 +125,11 @@ public sealed class MailRelayController(IKubernetes client, OperatorOptions opti
     /// Once no reconcile has been asked for 5 s, one aggressive, compacting collection returns them:
     /// the operator's RSS then reflects what it caches (issue 11, B8).
     /// </summary>
-    private void CompactWhenQuiet(CoalescingQueue queue, CancellationToken ct)
+    private void CompactWhenQuiet(int ticket, CoalescingQueue queue, CancellationToken ct)
     {
-        _sinceCompaction = 0;
-        var generation = ++_compactGeneration;
         _ = Task.Delay(QuietBeforeCompaction, ct).ContinueWith(t =>
         {
-            if (!t.IsCanceled && generation == Volatile.Read(ref _compactGeneration) && !queue.Pending)
+            if (!t.IsCanceled && _compaction.ShouldCompact(ticket, queue.Pending))
             {
                 GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             }
