@@ -85,6 +85,9 @@ done
   echo "| id | what | figure | target | met | command | machine | date |"
   echo "|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
+  # Where the CPU went and what stands in the way of the targets not met: bench/findings.md, kept
+  # with the code (it says what the profiles found, which a run of the benches cannot).
+  if [ -f bench/findings.md ]; then echo; cat bench/findings.md; fi
 } > "$out"
 echo "wrote $out ($(( ${#rows[@]} )) rows, $failed bench(es) failed)"
 [ "$failed" -eq 0 ]
