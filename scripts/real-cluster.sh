@@ -71,34 +71,62 @@ start() {
   echo "$! $name" >> "$dir/pids"
 }
 
-# Binds @$lock in a process of its own (DIR/lock-holder); waits while another holds it.
+# Binds @$lock in a process of its own (DIR/lock-holder; its command line names DIR, so `ps`
+# shows which cluster holds it); waits while another process holds it. The holder exits 3 when the
+# name is taken; anything else (no python3, ...) is an error at once, not a wait.
 hold_cluster_lock() {
-  local deadline=$((SECONDS + lock_wait)) said="" pid i
+  local start=$SECONDS said="" pid i code
   while :; do
     rm -f "$dir/lock.out"
-    setsid python3 -c 'import signal, socket, sys
+    setsid python3 -c 'import errno, signal, socket, sys
 s = socket.socket(socket.AF_UNIX)
-s.bind("\0" + sys.argv[1])
+try:
+    s.bind("\0" + sys.argv[1])
+except OSError as e:
+    sys.exit(3 if e.errno == errno.EADDRINUSE else 1)
 print("held", flush=True)
-signal.pause()' "$lock" > "$dir/lock.out" 2>/dev/null < /dev/null &
+signal.pause()' "$lock" "mailrelay-cluster-lock-holder" "$dir" > "$dir/lock.out" 2>"$dir/lock.err" < /dev/null &
     pid=$!
-    for ((i = 0; i < 100; i++)); do
+    code=""
+    for ((i = 0; i < 200; i++)); do
       if grep -qx held "$dir/lock.out" 2>/dev/null; then
         echo "$pid" > "$dir/lock-holder"
         return 0
       fi
-      kill -0 "$pid" 2>/dev/null || break
+      if ! kill -0 "$pid" 2>/dev/null; then
+        wait "$pid" && code=0 || code=$?
+        break
+      fi
       sleep 0.05
     done
-    kill -KILL "$pid" 2>/dev/null || true
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      echo "error: another real cluster still holds @$lock after $lock_wait s" >&2
+    if [ -z "$code" ]; then
+      kill -KILL "$pid" 2>/dev/null || true
+      echo "error: the lock holder did not start in 10 s" >&2
       exit 1
     fi
-    [ -n "$said" ] || log "another real cluster is up in this network namespace (@$lock); waiting up to $lock_wait s"
+    if [ "$code" != 3 ]; then
+      echo "error: cannot take the cluster lock @$lock (exit $code): $(cat "$dir/lock.err" 2>/dev/null)" >&2
+      exit 1
+    fi
+    if (( SECONDS - start > lock_wait )); then
+      echo "error: another real cluster still holds @$lock after $lock_wait s: $(pgrep -af mailrelay-cluster-lock-holder | head -n 3)" >&2
+      exit 1
+    fi
+    [ -n "$said" ] || log "another real cluster is up in this network namespace (@$lock: $(pgrep -af mailrelay-cluster-lock-holder | head -n 1)); waiting up to $lock_wait s"
     said=1
     sleep 1
   done
+}
+
+# Ends the holder of DIR's lock (checked by its command line: the PID may have been reused).
+release_cluster_lock() {
+  local pid
+  [ -f "$dir/lock-holder" ] || return 0
+  pid=$(cat "$dir/lock-holder")
+  if tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF "mailrelay-cluster-lock-holder $dir"; then
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$dir/lock-holder"
 }
 
 wait_for() { # WHAT SECONDS COMMAND...
@@ -120,10 +148,12 @@ up() {
   for b in kubelet kube-apiserver kube-scheduler kube-proxy; do
     [ -x "$nodebin/$b" ] || { echo "error: no $nodebin/$b: run bash scripts/build-node.sh" >&2; exit 1; }
   done
-  for t in containerd ctr runc socat conntrack iptables etcd; do
+  for t in containerd ctr runc socat conntrack iptables etcd python3 pgrep; do
     command -v "$t" >/dev/null || { echo "error: $t not found: bash scripts/install-test-deps.sh all" >&2; exit 1; }
   done
   hold_cluster_lock
+  trap 'echo "error: up failed; take down what it made: $0 down $dir" >&2' ERR
+  ls /run/netns 2>/dev/null > "$dir/netns-before" || true
   : > "$dir/system-paths"
   for p in "${system_paths[@]}"; do [ -e "$p" ] || echo "$p" >> "$dir/system-paths"; done
   # A new cluster every time: no state of an earlier one (etcd, containers, volumes).
@@ -301,6 +331,9 @@ down() {
     log "no cluster was up in $dir"
     return 0
   fi
+  # However the rest of `down` ends, the lock goes with it: a lock left held would make every
+  # later `up` wait in vain.
+  trap release_cluster_lock EXIT
   # The pods' logs are kept for a look (DIR/logs/pods), then the pods go: containerd's shims
   # outlive containerd; stop every task of this containerd.
   if [ -d /var/log/pods ] && [ -d "$dir/logs" ]; then cp -r /var/log/pods "$dir/logs/" 2>/dev/null || true; fi
@@ -331,15 +364,18 @@ down() {
   for m in $(awk '{print $5}' /proc/self/mountinfo | grep -E "^($dir|/run/netns|/var/run/netns|/run/containerd)" | sort -r); do
     umount -l "$m" 2>/dev/null || true
   done
-  # The pods' network namespace files (CNI names them cni-*), left when /run/netns was there before.
-  rm -f /run/netns/cni-* /var/run/netns/cni-* 2>/dev/null || true
+  # The pods' network namespace files (CNI names them cni-*) that were not there before `up`.
+  local ns
+  for ns in $(ls /run/netns 2>/dev/null); do
+    if [[ $ns == cni-* ]] && ! grep -qxF "$ns" "$dir/netns-before" 2>/dev/null; then rm -f "/run/netns/$ns"; fi
+  done
   # Network: kube-proxy's and kubelet's chains (KUBE-*: only this cluster makes them), our drop,
   # the bridge, the sysctls.
   [ -x "$nodebin/kube-proxy" ] && "$nodebin/kube-proxy" --cleanup >/dev/null 2>&1 || true
   local tool table rule chain
   for tool in iptables ip6tables; do
     for table in filter nat mangle; do
-      "$tool" -t "$table" -S 2>/dev/null | { grep -E '^-A (PREROUTING|INPUT|OUTPUT|FORWARD|POSTROUTING) .*-j KUBE-' || true; } | while read -r rule; do
+      { "$tool" -t "$table" -S 2>/dev/null || true; } | { grep -E '^-A (PREROUTING|INPUT|OUTPUT|FORWARD|POSTROUTING) .*-j KUBE-' || true; } | while read -r rule; do
         eval "$tool -t $table ${rule/-A/-D}" 2>/dev/null || true
       done
       for chain in $("$tool" -t "$table" -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^KUBE-/ { print $2 }'); do
@@ -364,10 +400,7 @@ down() {
   # The state (etcd, images and containers in containerd's root, volumes); logs/ stays for a look.
   rm -rf "$dir"/{etcd,certs,containerd,cni,kubelet,pv}
   # Last: the machine's cluster lock, for the next `up` waiting on it.
-  if [ -f "$dir/lock-holder" ]; then
-    kill -KILL "$(cat "$dir/lock-holder")" 2>/dev/null || true
-    rm -f "$dir/lock-holder"
-  fi
+  release_cluster_lock
   log "cluster down ($dir)"
 }
 

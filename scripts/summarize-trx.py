@@ -10,11 +10,17 @@ import glob, os, sys
 import xml.etree.ElementTree as ET
 
 ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+sys.stdout.reconfigure(errors="replace")
 passed = failed = skipped = 0
 failures = []
 files = sorted(glob.glob(os.path.join(sys.argv[1], "**", "*.trx"), recursive=True))
 for path in files:
-    root = ET.parse(path).getroot()
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError as e:  # a test host killed while writing it
+        failures.append((path, "unreadable", [str(e)]))
+        failed += 1
+        continue
     for result in root.iter(f"{{{ns['t']}}}UnitTestResult"):
         if result.get("outcome") in ("Failed", "Error", "Timeout", "Aborted"):
             message = result.find("t:Output/t:ErrorInfo/t:Message", ns)

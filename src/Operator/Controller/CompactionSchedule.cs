@@ -11,6 +11,15 @@ public sealed class CompactionSchedule(long afterBytes)
     private long _allocated;
     private int _generation;
 
+    /// <summary>A reconcile starts: a compaction asked for before it waits for its end (it is not quiet yet).</summary>
+    public void Started()
+    {
+        lock (_lock)
+        {
+            _generation++;
+        }
+    }
+
     /// <summary>After a reconcile that allocated <paramref name="bytes"/>: the ticket of a compaction to run when quiet, or null.</summary>
     public int? Reconciled(long bytes)
     {

@@ -210,6 +210,4 @@ public sealed class IdentityWriter(IKubernetes client, OperatorOptions options, 
 
     private static bool SameData(IDictionary<string, byte[]>? a, IDictionary<string, byte[]> b) =>
         a is not null && a.Count == b.Count && b.All(kv => a.TryGetValue(kv.Key, out var v) && v.AsSpan().SequenceEqual(kv.Value));
-
-    /// <summary>32 random bytes, base64url without padding (43 characters: no character SMTP AUTH or a shell would mangle).</summary>
 }

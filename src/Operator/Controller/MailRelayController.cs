@@ -79,6 +79,7 @@ public sealed class MailRelayController(IKubernetes client, OperatorOptions opti
                     continue;
                 }
 
+                _compaction.Started();
                 var watch = Stopwatch.StartNew();
                 var allocated = GC.GetTotalAllocatedBytes();
                 try

@@ -276,7 +276,7 @@ public sealed class HelmOnRealClusterTests(RealCluster cluster) : IClassFixture<
     private async Task<(string Phase, string Log)> SendFromPodAsync(string name, string serviceIp, string subject, bool authenticate = true)
     {
         var host = Encoding.UTF8.GetString((await Kube.CoreV1.ReadNamespacedSecretAsync("mail-relay-smtp", Shop)).Data["host"]);
-        var auth = authenticate ? "--auth PLAIN --auth-user \"$(cat /smtp/username)\" --auth-password \"$(cat /smtp/password)\"" : "";
+        var auth = authenticate ? "--auth PLAIN --auth-user \"$(cat /smtp/username)\" --auth-password=\"$(cat /smtp/password)\"" : "";
         var script = $"exec swaks --server \"$(cat /smtp/host)\" --port \"$(cat /smtp/port)\" --tls --tls-verify --tls-ca-path /smtp/ca.crt {auth} " +
             "--helo client.shop --from app@example.com --to bob@partner.example --header \"Subject: $SUBJECT\" --body \"$SUBJECT\"";
         await cluster.ApplyAsync($$$"""

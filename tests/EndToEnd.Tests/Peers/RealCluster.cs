@@ -39,7 +39,18 @@ public sealed class RealCluster : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var (code, output) = await RunScriptAsync("up");
+        int code;
+        string output;
+        try
+        {
+            (code, output) = await RunScriptAsync("up");
+        }
+        catch
+        {
+            await RunScriptAsync("down"); // `up` timed out: whatever it made goes, its lock with it
+            throw;
+        }
+
         if (code != 0)
         {
             await RunScriptAsync("down");

@@ -48,4 +48,18 @@ public sealed class CompactionScheduleTests
         Assert.True(schedule.ShouldCompact(again.Value, pending: false));
         Assert.Null(schedule.Reconciled(1 * MiB));
     }
+
+    [Fact]
+    public void A_reconcile_running_when_the_quiet_time_ends_puts_the_compaction_off_until_it_ends()
+    {
+        var schedule = new CompactionSchedule(64 * MiB);
+        var ticket = schedule.Reconciled(100 * MiB)!.Value;
+
+        schedule.Started();
+
+        Assert.False(schedule.ShouldCompact(ticket, pending: false));
+        var after = schedule.Reconciled(1 * MiB);
+        Assert.NotNull(after);
+        Assert.True(schedule.ShouldCompact(after.Value, pending: false));
+    }
 }
