@@ -142,6 +142,14 @@ start_relay() {
   wait_listening "127.0.0.1:$port"
 }
 
+# write_smarthost_routes DIR PORT: the relay's table for B1 and its profile: everything to smtp-sink
+# on 127.0.0.3:PORT (the smarthost), no TLS.
+write_smarthost_routes() {
+  write_routes "$1" "  - name: bench/all-via-smarthost
+    senders: [\"*\"]
+    relay: {host: 127.0.0.3, port: $2, tls: None}"
+}
+
 # write_probe_routes DIR: the relay's table for B2/B5: the probes' sender domain to the latency sink
 # (127.0.0.4:$probe_sink), everything else to the load sink (127.0.0.3:$load_sink).
 write_probe_routes() {

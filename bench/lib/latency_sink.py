@@ -4,8 +4,9 @@
 Listens on HOST:PORT (plain SMTP, aiosmtpd) and appends "PROBE-NUMBER UNIX-TIME" to OUT for every
 message carrying an "X-Bench-Probe: N" header. Prints READY once listening; runs until SIGTERM.
 """
-import argparse, re, signal, threading, time
+import argparse, re, threading, time
 from aiosmtpd.controller import Controller
+from serve import serve_until_signal
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--host", required=True)
@@ -27,11 +28,4 @@ class Handler:
         return "250 2.0.0 Ok"
 
 
-controller = Controller(Handler(), hostname=args.host, port=args.port)
-controller.start()
-print("READY", flush=True)
-done = threading.Event()
-for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-    signal.signal(sig, lambda *_: done.set())
-done.wait()
-controller.stop()
+serve_until_signal(Controller(Handler(), hostname=args.host, port=args.port))

@@ -6,9 +6,10 @@ it rewrites COUNTFILE with "AUTHENTICATED-SESSIONS MESSAGES" after every message
 connection authenticates once, so the first number is the upstream connections used. Prints READY
 once listening; runs until SIGTERM.
 """
-import argparse, os, signal, ssl, threading
+import argparse, os, ssl, threading
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from serve import serve_until_signal
 
 parser = argparse.ArgumentParser()
 for a in ("--host", "--cert", "--key", "--user", "--password", "--countfile"):
@@ -44,13 +45,5 @@ class Handler:
 
 context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
 context.load_cert_chain(args.cert, args.key)
-controller = Controller(Handler(), hostname=args.host, port=args.port, tls_context=context, require_starttls=True,
-                        authenticator=authenticator, auth_require_tls=True)
-controller.start()
-write()
-print("READY", flush=True)
-done = threading.Event()
-for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-    signal.signal(sig, lambda *_: done.set())
-done.wait()
-controller.stop()
+serve_until_signal(Controller(Handler(), hostname=args.host, port=args.port, tls_context=context, require_starttls=True,
+                              authenticator=authenticator, auth_require_tls=True), before_ready=write)

@@ -24,9 +24,7 @@ export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 # managed frames f
 
 sink_port=$(free_port)
 start_smtp_sink "127.0.0.3:$sink_port" "$work/sink.count"
-write_routes "$work/relay" "  - name: bench/all-via-smarthost
-    senders: [\"*\"]
-    relay: {host: 127.0.0.3, port: $sink_port, tls: None}"
+write_smarthost_routes "$work/relay" "$sink_port"
 relay_port=$(free_port)
 start_relay "$work/relay" "$relay_port" --delivery-concurrency "$s" --destination-concurrency "$s"
 source_load() { /usr/sbin/smtp-source -s "$s" -m "$1" -l "$bytes" -f load@bench.test -t rcpt@bench.example "127.0.0.1:$relay_port"; }

@@ -36,9 +36,7 @@ echo "$n messages of $bytes bytes over $s sessions, $(nproc) cores, load average
 # --- MailRelayOperator relay
 sink_port=$(free_port)
 start_smtp_sink "127.0.0.3:$sink_port" "$work/sink-relay.count"
-write_routes "$work/relay" "  - name: bench/all-via-smarthost
-    senders: [\"*\"]
-    relay: {host: 127.0.0.3, port: $sink_port, tls: None}"
+write_smarthost_routes "$work/relay" "$sink_port"
 relay_port=$(free_port)
 start_relay "$work/relay" "$relay_port" --delivery-concurrency "$s" --destination-concurrency "$s"
 cpu0=$(cpu_seconds "$relay_pid")
