@@ -141,7 +141,7 @@ if [ "$profile" = all ]; then
   for plugin in bridge host-local loopback portmap; do
     if [ -x "$cni_bin/$plugin" ]; then ok "CNI $plugin"; else fail "CNI $plugin ($cni_bin/$plugin)" containernetworking-plugins; fi
   done
-  for tool in iptables:iptables socat:socat conntrack:conntrack ip:iproute2 sysctl:procps curl:curl; do
+  for tool in iptables:iptables socat:socat conntrack:conntrack ip:iproute2 sysctl:procps pgrep:procps curl:curl; do
     if command -v "${tool%%:*}" >/dev/null; then ok "${tool%%:*}"; else fail "${tool%%:*}" "${tool#*:}"; fi
   done
   if [ -d /sys/fs/cgroup ] && [ -n "$(ls -A /sys/fs/cgroup 2>/dev/null)" ]; then
